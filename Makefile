@@ -1,0 +1,83 @@
+# herd: build, test and run. `make` builds build/herd, `make test` runs every test,
+# `make run` starts the herd on its default topology, `make test-asan` runs the
+# tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Missing Debian packages are installed with apt-get (see the `deps` target).
+
+BUILD    ?= build
+CXX      ?= g++
+SAN      ?=
+OPT      ?= -O2
+CXXFLAGS_BASE = -std=c++20 $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers -MMD -MP -I.
+ifeq ($(SAN),1)
+  OPT = -O1
+  SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+# Expanded when a recipe runs, so after `deps` has installed pkg-config's files.
+DEP_CFLAGS = $(shell pkg-config --cflags libuv libcurl RapidJSON)
+DEP_LIBS   = $(shell pkg-config --libs libuv libcurl)
+
+CORE_SRCS  = $(sort $(wildcard node/*.cc))
+HOST_SRCS  = $(sort $(wildcard net/*.cc) $(filter-out sim/herd_main.cc,$(wildcard sim/*.cc)))
+TEST_SRCS  = $(sort $(wildcard tests/*.cc tests/unit/*.cc tests/e2e/*.cc))
+BENCH_SRCS = $(sort $(wildcard tests/bench/*.cc))
+
+obj = $(patsubst %.cc,$(BUILD)/obj/%.o,$(1))
+CORE_OBJS  = $(call obj,$(CORE_SRCS))
+HOST_OBJS  = $(call obj,$(HOST_SRCS))
+TEST_OBJS  = $(call obj,$(TEST_SRCS))
+
+DEB_PKGS = pkg-config libuv1-dev libcurl4-openssl-dev rapidjson-dev doctest-dev
+
+.PHONY: all deps test test-asan run clean check-core bench
+all: $(BUILD)/herd
+
+# Installs Debian's packages when pkg-config or the headers cannot find a library.
+deps: $(BUILD)/.deps-ok
+$(BUILD)/.deps-ok:
+	@mkdir -p $(BUILD)
+	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libuv libcurl RapidJSON \
+	    && test -f /usr/include/doctest/doctest.h; then :; else \
+	  echo "herd: libuv, libcurl, RapidJSON or doctest not found; installing: $(DEB_PKGS)"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $(DEB_PKGS) \
+	    || { echo "herd: apt-get failed; install $(DEB_PKGS) by hand"; exit 1; }; \
+	fi
+	@touch $@
+
+# The core must stay free of I/O: no libuv, no libcurl, no clocks, no randomness.
+check-core:
+	@bad=$$(grep -nE '#include[[:space:]]*<(uv\.h|curl/curl\.h|chrono|random|thread|fstream|ctime|time\.h|sys/)' node/*.h node/*.cc || true); \
+	if [ -n "$$bad" ]; then echo "herd: node/ must not do I/O or read clocks:"; echo "$$bad"; exit 1; fi
+
+$(BUILD)/obj/%.o: %.cc | $(BUILD)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_BASE) $(SANFLAGS) $(DEP_CFLAGS) -c $< -o $@
+
+$(BUILD)/libherd.a: $(CORE_OBJS) $(HOST_OBJS) | check-core
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/herd: $(BUILD)/obj/sim/herd_main.o $(BUILD)/libherd.a
+	$(CXX) $(SANFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(BUILD)/herd_tests: $(TEST_OBJS) $(BUILD)/libherd.a
+	$(CXX) $(SANFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(BUILD)/libherd.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(SANFLAGS) -o $@ $^ $(DEP_LIBS)
+
+test: $(BUILD)/herd $(BUILD)/herd_tests
+	@HERD_BIN=$(abspath $(BUILD)/herd) HERD_ROOT=$(CURDIR) sh tests/run.sh $(BUILD)/herd_tests
+
+test-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
+
+run: $(BUILD)/herd
+	./$(BUILD)/herd run
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,28 @@
+// The server-to-server protocol, one message per '\n'-terminated line:
+//   PEER <from> <to>        first line of a connection, from the side that opened it;
+//                           the other side answers with PEER <to> <from>.
+//   FLOOD <hops> <AT line>  a record; hops counts the links it has crossed (1 at the
+//                           origin's neighbours).
+// Anything else on a peer connection is logged and ignored.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace herd {
+
+struct PeerHello {
+  std::string_view from;
+  std::string_view to;
+};
+std::string make_peer_hello(std::string_view from, std::string_view to);
+std::optional<PeerHello> parse_peer_hello(std::string_view line);
+
+struct Flood {
+  int hops = 0;
+  std::string_view at_line;
+};
+std::string make_flood(int hops, std::string_view at_line);
+std::optional<Flood> parse_flood(std::string_view line);
+
+}  // namespace herd

@@ -1,0 +1,41 @@
+// Places Nearby Search: the requests the host sends and the shaping of Google's
+// answer into the WHATSAT reply body. Pure code (RapidJSON); the host does the HTTP.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "node/effects.h"
+
+namespace herd {
+
+enum class PlacesApi : uint8_t { kLegacy, kNew };
+
+// What the host got back for one request.
+struct PlacesResult {
+  bool transport_ok = false;  // False: unreachable, timeout, closed mid-answer...
+  int http_status = 0;        // When transport_ok.
+  std::string body;           // When transport_ok: the body as received.
+  std::string failure;        // When !transport_ok: a short reason, e.g. "timed out after 10 s".
+};
+
+// The reply body (between the AT line and the closing "\n\n"), per PROTOCOL.md:
+// legacy: Google's body with `results` cut to its first `bound` elements (cut from
+// the original text), newline runs folded to one, trailing newlines removed;
+// new: the answer mapped to the legacy shape, 3-space indent. A failure, a non-200
+// answer, or a body that is not JSON gives an UNKNOWN_ERROR body.
+std::string places_reply_body(PlacesApi api, const PlacesResult& result, int bound);
+
+// {"html_attributions": [], "results": [], "status": "UNKNOWN_ERROR", "error_message": reason}
+std::string places_error_body(std::string_view reason);
+
+// Legacy GET URL: <base>?location=<lat>,<lng>&radius=<m>&key=<key> (key URL-encoded).
+std::string places_legacy_url(std::string_view base_url, const PlacesQuery& query,
+                              std::string_view key);
+
+// Places API (New) POST body: maxResultCount and a locationRestriction circle.
+std::string places_new_request_body(const PlacesQuery& query);
+
+// The X-Goog-FieldMask header value that the New API mapping needs.
+std::string_view places_new_field_mask();
+
+}  // namespace herd

@@ -1,0 +1,48 @@
+// The client protocol's field rules (PROTOCOL.md), as pure functions: splitting a
+// line into fields, validating locations, times, radii and bounds exactly (decimal
+// text, never floats), and formatting the AT line's time difference.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace herd {
+
+// Space, tab, CR, FF, VT: the bytes that separate fields.
+bool is_field_space(char c);
+
+// Splits on runs of field space; leading and trailing space is ignored.
+// Returns at most `max_fields + 1` fields, so a caller can tell "too many" cheaply.
+std::vector<std::string_view> split_fields(std::string_view line, size_t max_fields);
+
+// True when the line holds nothing but field space (such lines get no reply).
+bool is_blank(std::string_view line);
+
+// An ISO 6709 location: "+34.068930-118.445127". Both parts keep their sign.
+struct Location {
+  std::string_view lat;  // With its sign: "+34.068930".
+  std::string_view lng;  // With its sign: "-118.445127".
+};
+// Signed decimal degrees, latitude in [-90, 90], longitude in [-180, 180], compared
+// exactly on the digits. Views point into `text`.
+std::optional<Location> parse_location(std::string_view text);
+
+// POSIX seconds with an optional fraction, optional sign: "1621464827.959498503".
+// Digits past the ninth decimal are ignored. Magnitude below 10^10 seconds.
+std::optional<int64_t> parse_time_ns(std::string_view text);
+
+// WHATSAT radius in km, 0 < r <= 50, as metres rounded half up: "10" -> 10000.
+std::optional<int64_t> parse_radius_m(std::string_view text);
+
+// WHATSAT bound, an integer 1 <= b <= 20.
+std::optional<int> parse_bound(std::string_view text);
+
+// "+0.263873386" / "-1.500000000": sign, seconds, exactly nine decimals.
+std::string format_time_diff(int64_t diff_ns);
+
+// A degree value without its leading '+', for the Places request: "+34.1" -> "34.1".
+std::string_view strip_plus(std::string_view degrees);
+
+}  // namespace herd
