@@ -66,9 +66,9 @@ class Node {
   };
   void iamat(ConnId conn, std::string_view line, Now now, Effects* out);
   void whatsat(ConnId conn, std::string_view line, Effects* out);
-  void flood(const Record& record, int hops, int except_peer, Effects* out);
+  void flood(std::string_view at_line, int hops, int except_peer, Effects* out);
   static void reply(ConnId conn, RequestId request, std::string bytes, Effects* out);
-  static void invalid(ConnId conn, std::string_view line, Effects* out);
+  void invalid(ConnId conn, std::string_view line, Effects* out);
   void log(std::string text, Effects* out);
 
   NodeConfig config_;

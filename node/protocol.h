@@ -30,7 +30,8 @@ struct Location {
 std::optional<Location> parse_location(std::string_view text);
 
 // POSIX seconds with an optional fraction, optional sign: "1621464827.959498503".
-// Digits past the ninth decimal are ignored. Magnitude below 10^10 seconds.
+// Digits past the ninth decimal are ignored. Magnitude below kMaxTimeSeconds.
+constexpr int64_t kMaxTimeSeconds = 9'000'000'000;
 std::optional<int64_t> parse_time_ns(std::string_view text);
 
 // WHATSAT radius in km, 0 < r <= 50, as metres rounded half up: "10" -> 10000.
@@ -39,8 +40,8 @@ std::optional<int64_t> parse_radius_m(std::string_view text);
 // WHATSAT bound, an integer 1 <= b <= 20.
 std::optional<int> parse_bound(std::string_view text);
 
-// "+0.263873386" / "-1.500000000": sign, seconds, exactly nine decimals.
-std::string format_time_diff(int64_t diff_ns);
+// now - client as "+0.263873386" / "-1.500000000": sign, seconds, nine decimals.
+std::string format_time_diff(int64_t now_ns, int64_t client_ns);
 
 // A degree value without its leading '+', for the Places request: "+34.1" -> "34.1".
 std::string_view strip_plus(std::string_view degrees);
