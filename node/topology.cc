@@ -1,0 +1,156 @@
+#include "node/topology.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <unordered_map>
+
+#include "node/json_where.h"
+
+namespace herd {
+namespace {
+
+// Far above any herd we run; the limits bound the memory and time a bad file costs.
+constexpr size_t kNodesMax = 10000;
+constexpr size_t kLinksMax = 100000;
+// Names appear in every AT line and flood message, so they stay short.
+constexpr size_t kNameBytesMax = 64;
+// The longest DNS name.
+constexpr size_t kHostBytesMax = 253;
+
+// Name index over the nodes parsed so far; looked up, never iterated.
+using NameIndex = std::unordered_map<std::string, size_t>;
+
+Result<TopologyNode> parse_node(const JsonField& f) {
+  if (auto e = f.expect_object({"name", "port", "host"})) return *e;
+  TopologyNode node;
+  Result<JsonField> name = f.required("name");
+  if (!name.ok()) return Error{name.error()};
+  Result<std::string> name_text = name.value().expect_word(kNameBytesMax);
+  if (!name_text.ok()) return Error{name_text.error()};
+  node.name = std::move(name_text.value());
+
+  Result<JsonField> port = f.required("port");
+  if (!port.ok()) return Error{port.error()};
+  Result<int64_t> port_value = port.value().expect_int(1, 65535);
+  if (!port_value.ok()) return Error{port_value.error()};
+  node.port = static_cast<int>(port_value.value());
+
+  if (std::optional<JsonField> host = f.optional("host")) {
+    Result<std::string> host_text = host->expect_word(kHostBytesMax);
+    if (!host_text.ok()) return Error{host_text.error()};
+    node.host = std::move(host_text.value());
+  }
+  return node;
+}
+
+std::optional<Error> parse_nodes(const JsonField& nodes, Topology* t, NameIndex* index) {
+  Result<size_t> n = nodes.expect_array(1, kNodesMax);
+  if (!n.ok()) return Error{n.error()};
+  std::map<std::pair<std::string, int>, size_t> by_address;  // (host, port) -> index.
+  for (size_t i = 0; i < n.value(); ++i) {
+    JsonField f = nodes.element(i);
+    Result<TopologyNode> node = parse_node(f);
+    if (!node.ok()) return Error{node.error()};
+    const TopologyNode& v = node.value();
+    auto [it, fresh] = index->emplace(v.name, i);
+    if (!fresh) {
+      return f.required("name").value().error("duplicate node \"" + v.name + "\" (also nodes[" +
+                                              std::to_string(it->second) + "])");
+    }
+    auto [at, unused] = by_address.emplace(std::make_pair(v.host, v.port), i);
+    if (at->second != i) {
+      const TopologyNode& other = t->nodes[at->second];
+      return f.required("port").value().error(
+          "port " + std::to_string(v.port) + " on " + v.host + " is already used by \"" +
+          other.name + "\" (nodes[" + std::to_string(at->second) + "])");
+    }
+    t->nodes.push_back(node.value());
+  }
+  return std::nullopt;
+}
+
+// One endpoint of a link: the name of a node already declared.
+Result<std::string> parse_endpoint(const JsonField& f, const NameIndex& index) {
+  Result<std::string> name = f.expect_word(kNameBytesMax);
+  if (!name.ok()) return name;
+  if (index.count(name.value()) == 0) return f.error("unknown node \"" + name.value() + "\"");
+  return name;
+}
+
+std::optional<Error> parse_links(const JsonField& links, Topology* t, const NameIndex& index) {
+  Result<size_t> n = links.expect_array(0, kLinksMax);
+  if (!n.ok()) return Error{n.error()};
+  // Unordered pair (smaller name first) -> index, to catch "a-b" after "b-a".
+  std::map<std::pair<std::string, std::string>, size_t> seen;
+  for (size_t i = 0; i < n.value(); ++i) {
+    JsonField f = links.element(i);
+    Result<size_t> two = f.expect_array(2, 2);
+    if (!two.ok()) return Error{two.error()};
+    Result<std::string> a = parse_endpoint(f.element(0), index);
+    if (!a.ok()) return Error{a.error()};
+    Result<std::string> b = parse_endpoint(f.element(1), index);
+    if (!b.ok()) return Error{b.error()};
+    if (a.value() == b.value()) return f.error("links \"" + a.value() + "\" to itself");
+    auto key = std::minmax(a.value(), b.value());
+    auto [it, fresh] = seen.emplace(std::make_pair(key.first, key.second), i);
+    if (!fresh) {
+      return f.error("duplicate link " + a.value() + "-" + b.value() + " (also links[" +
+                     std::to_string(it->second) + "])");
+    }
+    t->links.emplace_back(a.value(), b.value());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const TopologyNode* Topology::find(std::string_view node) const {
+  for (const TopologyNode& n : nodes) {
+    if (n.name == node) return &n;
+  }
+  return nullptr;
+}
+
+int Topology::index_of(std::string_view node) const {
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].name == node) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::vector<std::string> Topology::neighbours(std::string_view node) const {
+  std::vector<std::string> out;
+  for (const auto& [a, b] : links) {
+    if (a == node) out.push_back(b);
+    if (b == node) out.push_back(a);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<Topology> parse_topology(std::string_view json_text, std::string_view source_name) {
+  Result<JsonDoc> doc = parse_json(json_text, source_name);
+  if (!doc.ok()) return Error{doc.error()};
+  JsonField root = doc.value().root();
+  if (auto e = root.expect_object({"name", "nodes", "links"})) return *e;
+
+  Topology t;
+  Result<JsonField> name = root.required("name");
+  if (!name.ok()) return Error{name.error()};
+  Result<std::string> name_text = name.value().expect_word(kNameBytesMax);
+  if (!name_text.ok()) return Error{name_text.error()};
+  t.name = std::move(name_text.value());
+
+  Result<JsonField> nodes = root.required("nodes");
+  if (!nodes.ok()) return Error{nodes.error()};
+  NameIndex index;
+  if (auto e = parse_nodes(nodes.value(), &t, &index)) return *e;
+
+  Result<JsonField> links = root.required("links");
+  if (!links.ok()) return Error{links.error()};
+  if (auto e = parse_links(links.value(), &t, index)) return *e;
+  return t;
+}
+
+}  // namespace herd
