@@ -16,17 +16,25 @@ struct PlacesResult {
   int http_status = 0;        // When transport_ok.
   std::string body;           // When transport_ok: the body as received.
   std::string failure;        // When !transport_ok: a short reason, e.g. "timed out after 10 s".
+                              // The reply says "Places " + failure; never holds the key.
 };
 
 // The reply body (between the AT line and the closing "\n\n"), per PROTOCOL.md:
 // legacy: Google's body with `results` cut to its first `bound` elements (cut from
 // the original text), newline runs folded to one, trailing newlines removed;
-// new: the answer mapped to the legacy shape, 3-space indent. A failure, a non-200
-// answer, or a body that is not JSON gives an UNKNOWN_ERROR body.
+// new: the answer mapped to the legacy shape, 3-space indent; its error answers map to
+// legacy statuses (REQUEST_DENIED...). A failure, a non-200 answer, or a body that is
+// not JSON gives an UNKNOWN_ERROR body. REQUIRES: 1 <= bound (0 keeps no result).
 std::string places_reply_body(PlacesApi api, const PlacesResult& result, int bound);
 
 // {"html_attributions": [], "results": [], "status": "UNKNOWN_ERROR", "error_message": reason}
+// written with a 3-space indent, one member per line, no trailing newline:
+// {\n   "html_attributions": [],\n   "results": [],\n   "status": "UNKNOWN_ERROR",\n
+//    "error_message": "<reason, JSON-escaped>"\n}
 std::string places_error_body(std::string_view reason);
+
+// Percent-encodes every byte but the unreserved ones (A-Z a-z 0-9 - . _ ~).
+std::string url_encode(std::string_view text);
 
 // Legacy GET URL: <base>?location=<lat>,<lng>&radius=<m>&key=<key> (key URL-encoded).
 std::string places_legacy_url(std::string_view base_url, const PlacesQuery& query,

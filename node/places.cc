@@ -1,0 +1,460 @@
+// Shaping Google's Nearby Search answers into WHATSAT reply bodies, and building the
+// requests. Pure code: RapidJSON only, no I/O.
+//
+// Bodies this file writes itself (failures, the New API's answers and its errors) use
+// RapidJSON's PrettyWriter with a 3-space indent and no trailing newline, so every body
+// the herd makes up has one layout, close to the legacy API's own:
+//   {
+//      "html_attributions": [],
+//      "results": [],
+//      "status": "UNKNOWN_ERROR",
+//      "error_message": "Places answered HTTP 500"
+//   }
+//
+// Places API (New) errors, {"error": {"code": 403, "message": "...", "status":
+// "PERMISSION_DENIED"}}, become legacy-shaped bodies with Google's message as
+// error_message; the status is chosen from Google's status name first, then its code:
+//   PERMISSION_DENIED / UNAUTHENTICATED, 403 / 401  -> REQUEST_DENIED
+//   RESOURCE_EXHAUSTED, 429                          -> OVER_QUERY_LIMIT
+//   INVALID_ARGUMENT, 400                            -> INVALID_REQUEST
+//   anything else                                    -> UNKNOWN_ERROR
+#include "node/places.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace herd {
+namespace {
+
+// Iterative parsing: a hostile body nested a million deep must not overflow the stack.
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag;
+
+using Pretty = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+
+// The layout of every body this file writes: 3-space indent.
+class Pretty3 : public Pretty {
+ public:
+  explicit Pretty3(rapidjson::StringBuffer& buffer) : Pretty(buffer) { SetIndent(' ', 3); }
+};
+
+void write_string(Pretty& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+// {"html_attributions": [], "results": [], "status": status, "error_message": message}
+std::string legacy_error_body(std::string_view status, std::string_view message) {
+  rapidjson::StringBuffer buffer;
+  Pretty3 w(buffer);
+  w.StartObject();
+  w.Key("html_attributions");
+  w.StartArray();
+  w.EndArray();
+  w.Key("results");
+  w.StartArray();
+  w.EndArray();
+  w.Key("status");
+  write_string(w, status);
+  w.Key("error_message");
+  write_string(w, message);
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string http_status_reason(int http_status) {
+  return "Places answered HTTP " + std::to_string(http_status);
+}
+
+constexpr std::string_view kNotJson = "Places answered with something that is not JSON";
+
+// Folds every run of two or more '\n' into one and removes trailing '\n's. JSON
+// strings cannot hold a raw newline, so this never alters a string's contents.
+std::string fold_newlines(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '\n' && !out.empty() && out.back() == '\n') continue;
+    out.push_back(c);
+  }
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+// A string stream for the SAX reader. Unlike rapidjson::StringStream it has no
+// StreamTraits copy optimization, which makes the reader work on a private copy of the
+// stream while it reads a scalar: the handler's Tell() would lag behind.
+class TextStream {
+ public:
+  using Ch = char;
+  explicit TextStream(const char* text) : begin_(text), at_(text) {}
+  Ch Peek() const { return *at_; }
+  Ch Take() { return *at_++; }
+  size_t Tell() const { return static_cast<size_t>(at_ - begin_); }
+  // Writing is for in-situ parsing only, which this file does not do.
+  Ch* PutBegin() { RAPIDJSON_ASSERT(false); return nullptr; }
+  void Put(Ch) { RAPIDJSON_ASSERT(false); }
+  void Flush() { RAPIDJSON_ASSERT(false); }
+  size_t PutEnd(Ch*) { RAPIDJSON_ASSERT(false); return 0; }
+
+ private:
+  const char* begin_;
+  const char* at_;
+};
+
+// SAX handler that finds, in the original text, what to drop from each `results`
+// array of the root object: the bytes from the end of the bound-th element to the end
+// of the last element. What follows the last element (the white space before `]`) is
+// kept, so the array closes the way Google closed it.
+// Relies on the iterative parser's positions: Tell() is just past a scalar when its
+// event fires, and on the bracket itself for Start/End events.
+class ResultsCutter : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, ResultsCutter> {
+ public:
+  struct Cut {
+    size_t from;
+    size_t to;
+  };
+
+  ResultsCutter(const TextStream& stream, size_t bound)
+      : stream_(stream), bound_(bound) {}
+
+  const std::vector<Cut>& cuts() const { return cuts_; }
+
+  bool Default() {
+    element_end(stream_.Tell());
+    return true;
+  }
+  bool Key(const char* str, rapidjson::SizeType length, bool) {
+    if (depth_ == 1) key_is_results_ = length == 7 && std::memcmp(str, "results", 7) == 0;
+    return true;
+  }
+  bool StartObject() {
+    if (depth_ == 1) key_is_results_ = false;
+    ++depth_;
+    return true;
+  }
+  bool EndObject(rapidjson::SizeType) {
+    --depth_;
+    element_end(stream_.Tell() + 1);
+    return true;
+  }
+  bool StartArray() {
+    if (depth_ == 1 && key_is_results_ && results_depth_ == 0) {
+      results_depth_ = depth_ + 1;
+      open_end_ = stream_.Tell() + 1;
+      count_ = 0;
+    }
+    key_is_results_ = false;
+    ++depth_;
+    return true;
+  }
+  bool EndArray(rapidjson::SizeType) {
+    if (results_depth_ == depth_) {
+      if (count_ > bound_) cuts_.push_back({bound_ > 0 ? kept_end_ : open_end_, last_end_});
+      results_depth_ = 0;
+    }
+    --depth_;
+    element_end(stream_.Tell() + 1);
+    return true;
+  }
+
+ private:
+  // A value ended at `pos` (exclusive); counts it when it is an element of `results`.
+  void element_end(size_t pos) {
+    if (results_depth_ == 0 || depth_ != results_depth_) return;
+    ++count_;
+    if (count_ == bound_) kept_end_ = pos;
+    last_end_ = pos;
+  }
+
+  const TextStream& stream_;
+  size_t bound_;
+  int depth_ = 0;              // Containers open around the current position.
+  bool key_is_results_ = false;
+  int results_depth_ = 0;      // depth_ inside the `results` array being read; 0: none.
+  size_t open_end_ = 0;        // Just past its '['.
+  size_t count_ = 0;
+  size_t kept_end_ = 0;        // Just past element number bound_.
+  size_t last_end_ = 0;        // Just past its last element so far.
+  std::vector<Cut> cuts_;
+};
+
+// Parses `body` with RapidJSON and cuts its results arrays. False: not JSON.
+bool cut_results(const std::string& body, int bound, std::string* out) {
+  TextStream stream(body.c_str());
+  ResultsCutter cutter(stream, bound > 0 ? static_cast<size_t>(bound) : 0);
+  rapidjson::Reader reader;
+  if (reader.Parse<kParseFlags>(stream, cutter).IsError()) return false;
+  // The stream stops at a NUL byte: a body with one inside is not JSON.
+  if (stream.Tell() != body.size()) return false;
+  out->clear();
+  size_t at = 0;
+  for (const ResultsCutter::Cut& cut : cutter.cuts()) {
+    out->append(body, at, cut.from - at);
+    at = cut.to;
+  }
+  out->append(body, at, std::string::npos);
+  return true;
+}
+
+std::string legacy_reply_body(const PlacesResult& result, int bound) {
+  if (result.http_status != 200) return places_error_body(http_status_reason(result.http_status));
+  std::string cut;
+  if (!cut_results(result.body, bound, &cut)) return places_error_body(kNotJson);
+  return fold_newlines(cut);
+}
+
+const rapidjson::Value* member(const rapidjson::Value& object, const char* name) {
+  if (!object.IsObject()) return nullptr;
+  auto it = object.FindMember(name);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+const rapidjson::Value* string_member(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value* v = member(object, name);
+  return v != nullptr && v->IsString() ? v : nullptr;
+}
+
+const rapidjson::Value* number_member(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value* v = member(object, name);
+  return v != nullptr && v->IsNumber() ? v : nullptr;
+}
+
+// Keys in the legacy API's own (alphabetical) order; a field the place lacks is left out.
+void write_place(Pretty& w, const rapidjson::Value& place) {
+  w.StartObject();
+  const rapidjson::Value* location = member(place, "location");
+  const rapidjson::Value* lat = location ? number_member(*location, "latitude") : nullptr;
+  const rapidjson::Value* lng = location ? number_member(*location, "longitude") : nullptr;
+  if (lat != nullptr && lng != nullptr) {
+    w.Key("geometry");
+    w.StartObject();
+    w.Key("location");
+    w.StartObject();
+    w.Key("lat");
+    lat->Accept(w);
+    w.Key("lng");
+    lng->Accept(w);
+    w.EndObject();
+    w.EndObject();
+  }
+  const rapidjson::Value* display_name = member(place, "displayName");
+  if (const rapidjson::Value* name = display_name ? string_member(*display_name, "text") : nullptr) {
+    w.Key("name");
+    name->Accept(w);
+  }
+  if (const rapidjson::Value* id = string_member(place, "id")) {
+    w.Key("place_id");
+    id->Accept(w);
+  }
+  if (const rapidjson::Value* rating = number_member(place, "rating")) {
+    w.Key("rating");
+    rating->Accept(w);
+  }
+  const rapidjson::Value* types = member(place, "types");
+  if (types != nullptr && types->IsArray()) {
+    w.Key("types");
+    w.StartArray();
+    // Strings only: copying arbitrary values would recurse as deep as Google nests.
+    for (const rapidjson::Value& type : types->GetArray()) {
+      if (type.IsString()) type.Accept(w);
+    }
+    w.EndArray();
+  }
+  const rapidjson::Value* vicinity = string_member(place, "shortFormattedAddress");
+  if (vicinity == nullptr) vicinity = string_member(place, "formattedAddress");
+  if (vicinity != nullptr) {
+    w.Key("vicinity");
+    vicinity->Accept(w);
+  }
+  w.EndObject();
+}
+
+// {"places": [...]} (or {} when nothing is near) -> the legacy shape.
+std::string map_new_places(const rapidjson::Value& places, int bound) {
+  rapidjson::StringBuffer buffer;
+  Pretty3 w(buffer);
+  w.StartObject();
+  w.Key("html_attributions");
+  w.StartArray();
+  w.EndArray();
+  w.Key("results");
+  w.StartArray();
+  int written = 0;
+  if (places.IsArray()) {
+    for (const rapidjson::Value& place : places.GetArray()) {
+      if (written >= bound) break;
+      if (!place.IsObject()) continue;
+      write_place(w, place);
+      ++written;
+    }
+  }
+  w.EndArray();
+  w.Key("status");
+  w.String(written > 0 ? "OK" : "ZERO_RESULTS");
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string_view legacy_status_for(std::string_view status, int64_t code) {
+  if (status == "PERMISSION_DENIED" || status == "UNAUTHENTICATED") return "REQUEST_DENIED";
+  if (status == "RESOURCE_EXHAUSTED") return "OVER_QUERY_LIMIT";
+  if (status == "INVALID_ARGUMENT") return "INVALID_REQUEST";
+  if (code == 403 || code == 401) return "REQUEST_DENIED";
+  if (code == 429) return "OVER_QUERY_LIMIT";
+  if (code == 400) return "INVALID_REQUEST";
+  return "UNKNOWN_ERROR";
+}
+
+std::string map_new_error(const rapidjson::Value& error, int http_status) {
+  const rapidjson::Value* status = string_member(error, "status");
+  const rapidjson::Value* code = member(error, "code");
+  int64_t code_value = code != nullptr && code->IsInt64() ? code->GetInt64() : http_status;
+  const rapidjson::Value* message = string_member(error, "message");
+  std::string text = message != nullptr
+                         ? std::string(message->GetString(), message->GetStringLength())
+                         : http_status_reason(http_status);
+  std::string_view status_text =
+      status != nullptr ? std::string_view(status->GetString(), status->GetStringLength())
+                        : std::string_view();
+  return legacy_error_body(legacy_status_for(status_text, code_value), text);
+}
+
+std::string new_reply_body(const PlacesResult& result, int bound) {
+  rapidjson::Document doc;
+  doc.Parse<kParseFlags>(result.body.data(), result.body.size());
+  bool json = !doc.HasParseError();
+  if (json && doc.IsObject()) {
+    const rapidjson::Value* error = member(doc, "error");
+    if (error != nullptr && error->IsObject()) return map_new_error(*error, result.http_status);
+  }
+  if (result.http_status != 200) return places_error_body(http_status_reason(result.http_status));
+  if (!json) return places_error_body(kNotJson);
+  if (!doc.IsObject()) return places_error_body("Places answered JSON that is not an object");
+  const rapidjson::Value* places = member(doc, "places");
+  if (places != nullptr && !places->IsArray()) {
+    return places_error_body("Places answered a `places` that is not an array");
+  }
+  static const rapidjson::Value kNoPlaces(rapidjson::kArrayType);
+  return map_new_places(places != nullptr ? *places : kNoPlaces, bound);
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// A decimal degree as JSON number text, keeping its digits: "+034.50" -> "34.50",
+// ".5" -> "0.5", "5." -> "5". Empty when `text` is not [+-]digits[.digits].
+std::string json_number_text(std::string_view text) {
+  std::string out;
+  size_t i = 0;
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
+    if (text[i] == '-') out.push_back('-');
+    ++i;
+  }
+  size_t int_begin = i;
+  while (i < text.size() && is_digit(text[i])) ++i;
+  std::string_view int_part = text.substr(int_begin, i - int_begin);
+  std::string_view frac_part;
+  if (i < text.size() && text[i] == '.') {
+    size_t frac_begin = ++i;
+    while (i < text.size() && is_digit(text[i])) ++i;
+    frac_part = text.substr(frac_begin, i - frac_begin);
+  }
+  if (i != text.size() || (int_part.empty() && frac_part.empty())) return {};
+  while (int_part.size() > 1 && int_part.front() == '0') int_part.remove_prefix(1);
+  out.append(int_part.empty() ? std::string_view("0") : int_part);
+  if (!frac_part.empty()) out.append(".").append(frac_part);
+  return out;
+}
+
+void write_degrees(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view degrees) {
+  std::string number = json_number_text(degrees);
+  if (number.empty()) {
+    // The core validated the location; this is only a guard against a caller's bug.
+    w.Double(std::strtod(std::string(degrees).c_str(), nullptr));
+    return;
+  }
+  w.RawValue(number.data(), number.size(), rapidjson::kNumberType);
+}
+
+bool is_unreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(static_cast<char>(c)) ||
+         c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+}  // namespace
+
+std::string url_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (is_unreserved(c)) {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string places_reply_body(PlacesApi api, const PlacesResult& result, int bound) {
+  if (!result.transport_ok) return places_error_body("Places " + result.failure);
+  if (api == PlacesApi::kNew) return new_reply_body(result, bound);
+  return legacy_reply_body(result, bound);
+}
+
+std::string places_error_body(std::string_view reason) {
+  return legacy_error_body("UNKNOWN_ERROR", reason);
+}
+
+std::string places_legacy_url(std::string_view base_url, const PlacesQuery& query,
+                              std::string_view key) {
+  std::string url(base_url);
+  url.push_back(base_url.find('?') == std::string_view::npos ? '?' : '&');
+  url.append("location=").append(url_encode(query.lat));
+  url.append(",").append(url_encode(query.lng));
+  url.append("&radius=").append(std::to_string(query.radius_m));
+  url.append("&key=").append(url_encode(key));
+  return url;
+}
+
+std::string places_new_request_body(const PlacesQuery& query) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("maxResultCount");
+  w.Int(query.bound);
+  w.Key("locationRestriction");
+  w.StartObject();
+  w.Key("circle");
+  w.StartObject();
+  w.Key("center");
+  w.StartObject();
+  w.Key("latitude");
+  write_degrees(w, query.lat);
+  w.Key("longitude");
+  write_degrees(w, query.lng);
+  w.EndObject();
+  w.Key("radius");
+  w.Int64(query.radius_m);
+  w.EndObject();
+  w.EndObject();
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string_view places_new_field_mask() {
+  return "places.id,places.displayName,places.shortFormattedAddress,places.formattedAddress,"
+         "places.location,places.rating,places.types";
+}
+
+}  // namespace herd
