@@ -1,0 +1,73 @@
+#include "net/client_conn.h"
+
+#include <cassert>
+#include <utility>
+
+#include "net/log_writer.h"
+
+namespace herd {
+
+ClientConn::ClientConn(ConnId id, LineStream* stream, LogWriter* log)
+    : id_(id), label_("c" + std::to_string(id)), stream_(stream), log_(log) {}
+
+void ClientConn::end_batch() {
+  batching_ = false;
+  flush();
+}
+
+void ClientConn::add_reply(std::string bytes) {
+  slots_.push_back(Slot{0, true, std::move(bytes)});
+  if (!batching_) flush();
+}
+
+void ClientConn::open_pending(RequestId request) {
+  assert(request != 0);
+  slots_.push_back(Slot{request, false, {}});
+  ++pending_;
+  update_hold();
+}
+
+bool ClientConn::fill(RequestId request, std::string bytes) {
+  for (Slot& slot : slots_) {
+    if (slot.request != request || slot.ready) continue;
+    slot.ready = true;
+    slot.bytes = std::move(bytes);
+    --pending_;
+    update_hold();
+    if (!batching_) flush();
+    return true;
+  }
+  return false;
+}
+
+void ClientConn::on_eof() {
+  eof_ = true;
+  flush();
+}
+
+void ClientConn::flush() {
+  if (stream_ == nullptr || stream_->ending()) return;
+  std::string out;
+  while (!slots_.empty() && slots_.front().ready) {
+    log_->event("out", label_, slots_.front().bytes);
+    if (out.empty()) {
+      out = std::move(slots_.front().bytes);
+    } else {
+      out.append(slots_.front().bytes);
+    }
+    slots_.pop_front();
+  }
+  // Why one write: a client that reads once must get each reply whole.
+  if (!out.empty()) stream_->write(std::move(out));
+  if (eof_ && slots_.empty()) stream_->shutdown_and_close("eof");
+}
+
+void ClientConn::update_hold() {
+  if (stream_ == nullptr) return;
+  bool hold = held_ ? pending_ > kMaxPendingSlots / 2 : pending_ >= kMaxPendingSlots;
+  if (hold == held_) return;
+  held_ = hold;
+  stream_->hold_reading(hold);
+}
+
+}  // namespace herd

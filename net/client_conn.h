@@ -1,0 +1,69 @@
+// One client connection's owed replies (PROTOCOL.md: replies in request order,
+// each written whole, every owed reply sent after EOF before closing). A slot is
+// opened per answer the core owes: ready at once for a kReply with request 0, or
+// pending for a kPlacesRequest until its kReply arrives. flush() writes the ready
+// prefix of the queue as one uv_write.
+//
+// Owned by its ServerHost, which is the stream's handler; the stream is not owned
+// (it deletes itself) and is only used until stream_closed().
+#pragma once
+#include <cstddef>
+#include <deque>
+#include <string>
+
+#include "net/line_stream.h"
+#include "node/effects.h"
+
+namespace herd {
+
+class LogWriter;
+
+class ClientConn {
+ public:
+  // Past this many unanswered WHATSATs the connection stops reading until half are
+  // answered (a limit on a pipelining client's memory, like the output limit).
+  static constexpr size_t kMaxPendingSlots = 1024;
+
+  ClientConn(ConnId id, LineStream* stream, LogWriter* log);
+
+  ConnId id() const { return id_; }
+  const std::string& label() const { return label_; }  // "c7", the log's subject.
+  LineStream* stream() const { return stream_; }
+  size_t lines_seen() const { return lines_seen_; }
+  void count_line() { ++lines_seen_; }
+
+  // While a read's lines are handled, writes wait for end_batch() (coalescing).
+  void begin_batch() { batching_ = true; }
+  void end_batch();
+
+  void add_reply(std::string bytes);       // kReply with request 0.
+  void open_pending(RequestId request);    // kPlacesRequest.
+  bool fill(RequestId request, std::string bytes);  // Its kReply; false if unknown.
+
+  // The client half-closed: finish once nothing is owed.
+  void on_eof();
+  void stream_closed() { stream_ = nullptr; }
+  size_t owed() const { return slots_.size(); }
+
+ private:
+  struct Slot {
+    RequestId request = 0;  // 0: ready.
+    bool ready = false;
+    std::string bytes;
+  };
+  void flush();
+  void update_hold();
+
+  ConnId id_;
+  std::string label_;
+  LineStream* stream_;
+  LogWriter* log_;
+  std::deque<Slot> slots_;
+  size_t pending_ = 0;  // Slots not ready.
+  size_t lines_seen_ = 0;
+  bool batching_ = false;
+  bool eof_ = false;
+  bool held_ = false;
+};
+
+}  // namespace herd

@@ -1,0 +1,177 @@
+#include "net/herd_host.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <utility>
+
+#include "net/address.h"
+
+namespace herd {
+
+struct HerdHost::SignalBox {
+  uv_signal_t handle;
+  HerdHost* owner;
+};
+
+Result<bool> make_directories(const std::string& path) {
+  for (size_t at = 1; at <= path.size(); ++at) {
+    if (at != path.size() && path[at] != '/') continue;
+    std::string prefix = path.substr(0, at);
+    if (mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Error{"cannot create log directory " + path + ": " + strerror(errno)};
+    }
+  }
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Error{"cannot create log directory " + path + ": not a directory"};
+  }
+  return true;
+}
+
+HerdHost::HerdHost(uv_loop_t* loop, Topology topology, std::vector<std::string> hosted,
+                   HostOptions options)
+    : loop_(loop),
+      topology_(std::move(topology)),
+      hosted_(std::move(hosted)),
+      options_(std::move(options)),
+      places_(std::make_unique<PlacesClient>(loop, options_.places)) {
+  for (size_t i = 0; i < topology_.nodes.size(); ++i) {
+    const TopologyNode& node = topology_.nodes[i];
+    if (std::find(hosted_.begin(), hosted_.end(), node.name) == hosted_.end()) continue;
+    ServerHostConfig config;
+    config.name = node.name;
+    config.neighbours = topology_.neighbours(node.name);
+    config.log_path = options_.log_dir + "/" + node.name + ".log";
+    config.places_api = options_.places.api;
+    config.max_clients = options_.max_clients;
+    servers_.push_back(std::make_unique<ServerHost>(loop_, std::move(config), places_.get()));
+    servers_.back()->set_on_peer_change([this] { check_ready(); });
+  }
+  assert(servers_.size() == hosted_.size());
+}
+
+HerdHost::~HerdHost() {
+  assert(places_closed_);
+  assert(signals_.empty());
+}
+
+int HerdHost::listen_port(int node_index) const {
+  if (options_.port_base >= 0) return options_.port_base == 0 ? 0 : options_.port_base + node_index;
+  return topology_.nodes[node_index].port;
+}
+
+std::string HerdHost::node_host(const TopologyNode& node) const {
+  return options_.host.empty() ? node.host : options_.host;
+}
+
+ServerHost* HerdHost::server(std::string_view name) const {
+  for (const auto& host : servers_) {
+    if (host->name() == name) return host.get();
+  }
+  return nullptr;
+}
+
+Result<bool> HerdHost::start() {
+  Result<bool> dirs = make_directories(options_.log_dir);
+  if (!dirs.ok()) return dirs;
+  for (auto& host : servers_) {
+    int index = topology_.index_of(host->name());
+    const TopologyNode& node = topology_.nodes[index];
+    Result<struct sockaddr_storage> address = resolve_address(node_host(node), listen_port(index));
+    if (!address.ok()) return Error{node.name + ": " + address.error()};
+    Result<bool> opened = host->open(address.value());
+    if (!opened.ok()) return Error{node.name + ": " + opened.error()};
+  }
+  Result<bool> pointed = point_links();
+  if (!pointed.ok()) return pointed;
+  for (auto& host : servers_) host->start_peers();
+  return true;
+}
+
+// Each link dials its neighbour where it really listens: the bound port of a
+// hosted neighbour (port 0 means the kernel chose), else the configured one.
+Result<bool> HerdHost::point_links() {
+  for (auto& host : servers_) {
+    for (const std::string& neighbour : topology_.neighbours(host->name())) {
+      int index = topology_.index_of(neighbour);
+      const TopologyNode& node = topology_.nodes[index];
+      int port = listen_port(index);
+      if (const ServerHost* hosted = server(neighbour)) port = hosted->port();
+      if (port == 0) {
+        return Error{host->name() + ": neighbour " + neighbour +
+                     " has no port (--port-base 0 needs every server hosted)"};
+      }
+      Result<struct sockaddr_storage> address = resolve_address(node_host(node), port);
+      if (!address.ok()) {
+        return Error{host->name() + ": neighbour " + neighbour + ": " + address.error()};
+      }
+      host->set_peer_address(neighbour, reinterpret_cast<struct sockaddr*>(&address.value()));
+    }
+  }
+  return true;
+}
+
+bool HerdHost::links_up() const {
+  for (const auto& host : servers_) {
+    for (const std::string& neighbour : topology_.neighbours(host->name())) {
+      if (server(neighbour) != nullptr && !host->peer_up(neighbour)) return false;
+    }
+  }
+  return true;
+}
+
+void HerdHost::when_ready(std::function<void(bool complete)> ready) {
+  ready_ = std::move(ready);
+  if (links_up()) return finish_ready(true);
+  ready_timer_ = std::make_unique<Timer>(loop_, [this] { finish_ready(false); });
+  ready_timer_->start(options_.ready_timeout_ms);
+}
+
+void HerdHost::check_ready() {
+  if (ready_ && links_up()) finish_ready(true);
+}
+
+void HerdHost::finish_ready(bool complete) {
+  if (ready_timer_) ready_timer_.reset();  // Timer's destructor closes the handle.
+  std::function<void(bool)> ready = std::move(ready_);
+  ready_ = nullptr;
+  if (ready && !stopping_) ready(complete);
+}
+
+void HerdHost::handle_signals() {
+  for (int signum : {SIGINT, SIGTERM}) {
+    auto* box = new SignalBox;
+    box->owner = this;
+    uv_signal_init(loop_, &box->handle);
+    box->handle.data = box;
+    uv_signal_start(
+        &box->handle,
+        [](uv_signal_t* handle, int number) noexcept {
+          auto* self = static_cast<SignalBox*>(handle->data)->owner;
+          self->stop(number == SIGINT ? "SIGINT" : "SIGTERM");
+        },
+        signum);
+    signals_.push_back(box);
+  }
+}
+
+void HerdHost::stop(std::string_view why) {
+  if (stopping_) return;
+  stopping_ = true;
+  ready_ = nullptr;
+  ready_timer_.reset();
+  for (SignalBox* box : signals_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&box->handle),
+             [](uv_handle_t* handle) noexcept { delete static_cast<SignalBox*>(handle->data); });
+  }
+  signals_.clear();
+  for (auto& host : servers_) host->close(why);
+  places_->close([this] { places_closed_ = true; });
+}
+
+}  // namespace herd

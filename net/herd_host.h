@@ -1,0 +1,88 @@
+// Every hosted server of a topology on one libuv loop: `herd run` hosts all of
+// them, `herd node NAME` one; the code is the same. Owns the ServerHosts, the one
+// PlacesClient they share, the signal handles and the readiness timer.
+//
+// Life: construct, start() (binds every listener, then points each link at the
+// port its neighbour actually bound, then dials), run the loop; stop() (a signal
+// calls it) closes every handle, so the loop runs dry; destroy after uv_run returns.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <uv.h>
+
+#include "net/places_client.h"
+#include "net/server_host.h"
+#include "net/uv_timer.h"
+#include "node/result.h"
+#include "node/topology.h"
+
+namespace herd {
+
+struct HostOptions {
+  std::string log_dir = "logs";
+  int port_base = -1;        // -1: the topology's ports; 0: ephemeral (all servers hosted).
+  std::string host;          // Non-empty: every server's address (listen and dial).
+  size_t max_clients = 20'000;
+  PlacesConfig places;
+  uint64_t ready_timeout_ms = 5000;
+};
+
+class HerdHost {
+ public:
+  // REQUIRES: every name in `hosted` is a node of `topology`.
+  HerdHost(uv_loop_t* loop, Topology topology, std::vector<std::string> hosted,
+           HostOptions options);
+  ~HerdHost();  // REQUIRES: stop() ran and the loop ran dry.
+  HerdHost(const HerdHost&) = delete;
+  HerdHost& operator=(const HerdHost&) = delete;
+
+  // Errors name the server: "Riley: cannot listen on 127.0.0.1:12345: address already in use".
+  // On error, call stop() and run the loop to release what was opened.
+  Result<bool> start();
+
+  // `ready(complete)` runs once: when every link between two hosted servers is up
+  // at both ends (complete), or after options.ready_timeout_ms (not complete).
+  void when_ready(std::function<void(bool complete)> ready);
+
+  // SIGINT and SIGTERM call stop().
+  void handle_signals();
+
+  // Closes everything (idempotent); `why` goes to each log.
+  void stop(std::string_view why);
+  bool stopping() const { return stopping_; }
+
+  const std::vector<std::unique_ptr<ServerHost>>& servers() const { return servers_; }
+  ServerHost* server(std::string_view name) const;
+
+ private:
+  struct SignalBox;
+  int listen_port(int node_index) const;
+  std::string node_host(const TopologyNode& node) const;
+  Result<bool> point_links();
+  bool links_up() const;
+  void check_ready();
+  void finish_ready(bool complete);
+
+  uv_loop_t* loop_;
+  Topology topology_;
+  std::vector<std::string> hosted_;
+  HostOptions options_;
+  std::unique_ptr<PlacesClient> places_;
+  bool places_closed_ = false;
+  std::vector<std::unique_ptr<ServerHost>> servers_;  // In topology file order.
+  std::vector<SignalBox*> signals_;                   // Each freed by its close callback.
+  std::unique_ptr<Timer> ready_timer_;
+  std::function<void(bool)> ready_;
+  bool stopping_ = false;
+};
+
+// Creates `path` and its missing parents. Errors: "cannot create log directory x: <why>".
+Result<bool> make_directories(const std::string& path);
+
+}  // namespace herd

@@ -1,0 +1,78 @@
+#include "net/line_framer.h"
+
+#include <cassert>
+
+namespace herd {
+
+void LineFramer::feed(std::string_view chunk) {
+  assert(chunk_.empty());
+  chunk_ = chunk;
+}
+
+std::string_view LineFramer::chop_cr(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+LineFramer::Status LineFramer::emit_partial(std::string_view* line) {
+  std::string_view text = chop_cr(partial_);
+  if (text.size() > max_line_bytes_) {
+    dead_ = true;
+    return Status::kTooLong;
+  }
+  partial_emitted_ = true;
+  *line = text;
+  return Status::kLine;
+}
+
+LineFramer::Status LineFramer::next(std::string_view* line) {
+  if (dead_) return Status::kTooLong;
+  if (partial_emitted_) {
+    partial_.clear();
+    partial_emitted_ = false;
+  }
+  size_t end = chunk_.find('\n');
+  if (end == std::string_view::npos) {
+    // Why +1: a '\r' that the next chunk's '\n' will drop may end the buffer.
+    if (partial_.size() + chunk_.size() > max_line_bytes_ + 1) {
+      dead_ = true;
+      partial_.clear();
+      return Status::kTooLong;
+    }
+    partial_.append(chunk_);
+    chunk_ = {};
+    return Status::kNeedMore;
+  }
+  std::string_view head = chunk_.substr(0, end);
+  chunk_.remove_prefix(end + 1);
+  if (partial_.empty()) {
+    std::string_view text = chop_cr(head);
+    if (text.size() > max_line_bytes_) {
+      dead_ = true;
+      return Status::kTooLong;
+    }
+    *line = text;
+    return Status::kLine;
+  }
+  if (partial_.size() + head.size() > max_line_bytes_ + 1) {
+    dead_ = true;
+    partial_.clear();
+    return Status::kTooLong;
+  }
+  partial_.append(head);
+  return emit_partial(line);
+}
+
+LineFramer::Status LineFramer::finish(std::string_view* line) {
+  assert(chunk_.empty());
+  if (dead_) return Status::kTooLong;
+  if (partial_emitted_ || partial_.empty()) {
+    partial_.clear();
+    partial_emitted_ = false;
+    return Status::kNeedMore;
+  }
+  // The final unterminated line keeps a trailing '\r' out, as a terminated one would.
+  return emit_partial(line);
+}
+
+}  // namespace herd

@@ -1,0 +1,51 @@
+// Splits a byte stream into lines (PROTOCOL.md's framing), with no I/O: feed it
+// the bytes of one read, then pull lines until it needs more. A line ends at '\n'
+// and a '\r' just before it is dropped; at EOF the unterminated rest, if any, is a
+// final line. A line longer than `max_line_bytes` (terminator excluded) is an
+// error that ends the stream: its bytes are never buffered past the cap.
+//
+// A returned line is a view into either the fed chunk or the framer's own buffer,
+// valid until the next call to any method: the caller handles it at once.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace herd {
+
+class LineFramer {
+ public:
+  explicit LineFramer(size_t max_line_bytes) : max_line_bytes_(max_line_bytes) {}
+
+  enum class Status {
+    kLine,      // *line holds the next complete line.
+    kNeedMore,  // Every fed byte is consumed: feed the next chunk (or call finish).
+    kTooLong,   // A line exceeded the cap; the framer is dead.
+  };
+
+  // REQUIRES: the previous chunk is consumed (next() returned kNeedMore), and the
+  // chunk's bytes stay valid until then (lines may point into them).
+  void feed(std::string_view chunk);
+
+  Status next(std::string_view* line);
+
+  // At EOF: kLine with the unterminated rest (once), then kNeedMore.
+  // REQUIRES: the fed chunk is consumed.
+  Status finish(std::string_view* line);
+
+  size_t buffered_bytes() const { return partial_.size(); }
+  size_t max_line_bytes() const { return max_line_bytes_; }
+  void set_max_line_bytes(size_t max_line_bytes) { max_line_bytes_ = max_line_bytes; }
+
+ private:
+  static std::string_view chop_cr(std::string_view line);
+  Status emit_partial(std::string_view* line);
+
+  size_t max_line_bytes_;
+  std::string_view chunk_;   // Unconsumed part of the fed chunk.
+  std::string partial_;      // A line begun in an earlier chunk.
+  bool partial_emitted_ = false;  // partial_ was returned as a line: clear it first.
+  bool dead_ = false;
+};
+
+}  // namespace herd

@@ -1,0 +1,226 @@
+#include "net/line_stream.h"
+
+#include <cassert>
+#include <cstring>
+#include <utility>
+
+#include "net/address.h"
+
+namespace herd {
+
+namespace {
+
+struct WriteReq {
+  uv_write_t req;
+  std::string bytes;
+};
+
+constexpr size_t kReadBufferBytes = 64 * 1024;
+
+std::string error_text(int status) { return uv_strerror(status); }
+
+}  // namespace
+
+LineStream* LineStream::create(uv_loop_t* loop, Handler* handler, uint64_t id, Limits limits) {
+  return new LineStream(loop, handler, id, limits);
+}
+
+LineStream::LineStream(uv_loop_t* loop, Handler* handler, uint64_t id, Limits limits)
+    : handler_(handler), id_(id), limits_(limits), framer_(limits.max_line_bytes) {
+  int rc = uv_tcp_init(loop, &tcp_);
+  assert(rc == 0);
+  (void)rc;
+  tcp_.data = this;
+}
+
+void LineStream::set_limits(Limits limits) {
+  limits_ = limits;
+  framer_.set_max_line_bytes(limits.max_line_bytes);
+  update_reading();
+}
+
+int LineStream::accept_from(uv_stream_t* listener) {
+  int rc = uv_accept(listener, uv_stream());
+  if (rc != 0) {
+    close("accept-failed " + error_text(rc));
+    return rc;
+  }
+  struct sockaddr_storage address;
+  int length = sizeof address;
+  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<struct sockaddr*>(&address), &length) == 0) {
+    remote_address_ = format_address(reinterpret_cast<struct sockaddr*>(&address));
+  } else {
+    remote_address_ = "?";
+  }
+  uv_tcp_nodelay(&tcp_, 1);  // Why: a reply must leave at once, not wait for an ACK.
+  return 0;
+}
+
+int LineStream::connect(const struct sockaddr* address) {
+  remote_address_ = format_address(address);
+  auto* req = new uv_connect_t;
+  int rc = uv_tcp_connect(req, &tcp_, address, &LineStream::connect_cb);
+  if (rc != 0) delete req;
+  return rc;
+}
+
+void LineStream::start_reading() {
+  started_ = true;
+  update_reading();
+}
+
+void LineStream::hold_reading(bool hold) {
+  held_ = hold;
+  update_reading();
+}
+
+void LineStream::update_reading() {
+  bool want = started_ && !held_ && !output_full_ && !eof_ && !closing_ && !shutting_;
+  if (want == reading_) return;
+  if (want) {
+    int rc = uv_read_start(uv_stream(), &LineStream::alloc_cb, &LineStream::read_cb);
+    if (rc != 0) {
+      close("error " + error_text(rc));
+      return;
+    }
+  } else {
+    uv_read_stop(uv_stream());
+  }
+  reading_ = want;
+}
+
+void LineStream::write(std::string bytes) {
+  if (closing_ || shutting_ || bytes.empty()) return;
+  auto* req = new WriteReq;
+  req->bytes = std::move(bytes);
+  req->req.data = req;
+  uv_buf_t buf = uv_buf_init(req->bytes.data(), static_cast<unsigned>(req->bytes.size()));
+  int rc = uv_write(&req->req, uv_stream(), &buf, 1, &LineStream::write_cb);
+  if (rc != 0) {
+    delete req;
+    close("write-error " + error_text(rc));
+    return;
+  }
+  queued_bytes_ += req->bytes.size();
+  if (queued_bytes_ > limits_.max_output_bytes && !output_full_) {
+    output_full_ = true;  // Why: a client that does not read must not grow our memory.
+    update_reading();
+  }
+}
+
+void LineStream::on_write_done(size_t bytes, int status) {
+  assert(queued_bytes_ >= bytes);
+  queued_bytes_ -= bytes;
+  if (status < 0 && status != UV_ECANCELED) {
+    close("write-error " + error_text(status));
+    return;
+  }
+  if (output_full_ && queued_bytes_ <= limits_.max_output_bytes / 2) {
+    output_full_ = false;
+    update_reading();
+  }
+}
+
+void LineStream::shutdown_and_close(std::string reason) {
+  if (closing_ || shutting_) return;
+  shutting_ = true;
+  close_reason_ = std::move(reason);
+  update_reading();
+  auto* req = new uv_shutdown_t;
+  int rc = uv_shutdown(req, uv_stream(), &LineStream::shutdown_cb);
+  if (rc != 0) {
+    delete req;
+    close(close_reason_);
+  }
+}
+
+void LineStream::close(std::string reason) {
+  if (closing_) return;
+  closing_ = true;
+  if (!shutting_ || close_reason_.empty()) close_reason_ = std::move(reason);
+  if (reading_) uv_read_stop(uv_stream());
+  reading_ = false;
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &LineStream::close_cb);
+}
+
+void LineStream::on_read(ssize_t nread, const uv_buf_t* buf) {
+  if (closing_) return;
+  if (nread > 0) {
+    framer_.feed(std::string_view(buf->base, static_cast<size_t>(nread)));
+    deliver_lines();
+    if (!closing_) handler_->on_batch_end(this);
+  } else if (nread == UV_EOF) {
+    on_end_of_input();
+  } else if (nread < 0) {
+    close("error " + error_text(static_cast<int>(nread)));
+  }  // nread == 0: nothing was read (EAGAIN); libuv calls again.
+}
+
+void LineStream::deliver_lines() {
+  std::string_view line;
+  while (!closing_) {
+    LineFramer::Status status = framer_.next(&line);
+    if (status == LineFramer::Status::kNeedMore) return;
+    if (status == LineFramer::Status::kTooLong) {
+      close("line-too-long");
+      return;
+    }
+    handler_->on_line(this, line);
+  }
+}
+
+void LineStream::on_end_of_input() {
+  eof_ = true;
+  update_reading();
+  std::string_view line;
+  LineFramer::Status status = framer_.finish(&line);
+  if (status == LineFramer::Status::kTooLong) {
+    close("line-too-long");
+    return;
+  }
+  if (status == LineFramer::Status::kLine) handler_->on_line(this, line);
+  if (!closing_) handler_->on_batch_end(this);
+  if (!closing_) handler_->on_eof(this);
+}
+
+void LineStream::alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf) noexcept {
+  // Why one buffer per thread: a read is framed before the next one is allocated,
+  // and the framer copies any partial line out of it.
+  thread_local char buffer[kReadBufferBytes];
+  *buf = uv_buf_init(buffer, sizeof buffer);
+}
+
+void LineStream::read_cb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept {
+  static_cast<LineStream*>(stream->data)->on_read(nread, buf);
+}
+
+void LineStream::write_cb(uv_write_t* req, int status) noexcept {
+  auto* write = static_cast<WriteReq*>(req->data);
+  auto* self = static_cast<LineStream*>(req->handle->data);
+  size_t bytes = write->bytes.size();
+  delete write;
+  self->on_write_done(bytes, status);
+}
+
+void LineStream::connect_cb(uv_connect_t* req, int status) noexcept {
+  auto* self = static_cast<LineStream*>(req->handle->data);
+  delete req;
+  if (status == UV_ECANCELED || self->closing_) return;
+  if (status == 0) uv_tcp_nodelay(&self->tcp_, 1);
+  self->handler_->on_connected(self, status);
+}
+
+void LineStream::shutdown_cb(uv_shutdown_t* req, int status) noexcept {
+  auto* self = static_cast<LineStream*>(req->handle->data);
+  delete req;
+  (void)status;  // Whether the FIN went out or not, the connection is done.
+  self->close(self->close_reason_);
+}
+
+void LineStream::close_cb(uv_handle_t* handle) noexcept {
+  auto* self = static_cast<LineStream*>(handle->data);
+  self->handler_->on_closed(self);
+  delete self;
+}
+
+}  // namespace herd

@@ -1,0 +1,105 @@
+// A TCP connection that speaks in lines. It owns its uv_tcp_t and lives on the
+// heap: the object deletes itself in the handle's close callback, after telling
+// its handler (Handler::on_closed is always the last event). Input is framed by a
+// LineFramer; every write() is one uv_write whose request owns its bytes. Reading
+// pauses while more than `max_output_bytes` are queued and resumes below half.
+//
+// The handler may change during the stream's life (a connection accepted as a
+// client that identifies itself as a peer server is handed to that peer's link);
+// the lines left in the current read go to the new handler. Any method may be
+// called from inside a handler callback: close() only marks the stream and asks
+// libuv to close it, and no further line is delivered once it has.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <uv.h>
+
+#include "net/line_framer.h"
+
+namespace herd {
+
+class LineStream {
+ public:
+  class Handler {
+   public:
+    virtual ~Handler() = default;
+    virtual void on_line(LineStream* stream, std::string_view line) = 0;
+    // After the lines of one read were delivered (a good point to coalesce writes).
+    virtual void on_batch_end(LineStream* stream) { (void)stream; }
+    // The peer half-closed; any final unterminated line was delivered first.
+    virtual void on_eof(LineStream* stream) = 0;
+    // The result of connect(): 0 or a libuv error.
+    virtual void on_connected(LineStream* stream, int status) { (void)stream, (void)status; }
+    // The handle is closed; the stream is deleted as soon as this returns.
+    virtual void on_closed(LineStream* stream) = 0;
+  };
+
+  struct Limits {
+    size_t max_line_bytes = 64 * 1024;
+    size_t max_output_bytes = 4u << 20;
+  };
+
+  // Creates an unconnected stream (uv_tcp_init); follow with accept_from or connect.
+  static LineStream* create(uv_loop_t* loop, Handler* handler, uint64_t id, Limits limits);
+
+  // uv_accept from a listener, then TCP_NODELAY and reading. On failure the
+  // stream closes itself (with on_closed) and the libuv error is returned.
+  int accept_from(uv_stream_t* listener);
+  // Starts a connection; on_connected follows (then call start_reading()).
+  int connect(const struct sockaddr* address);
+  void start_reading();
+
+  // Queues `bytes` to be written whole. Ignored once the stream is closing.
+  void write(std::string bytes);
+
+  // Pauses (true) or resumes (false) reading on the handler's behalf.
+  void hold_reading(bool hold);
+
+  // Closes after every queued write has gone out (uv_shutdown, then close).
+  void shutdown_and_close(std::string reason);
+  // Closes now; queued writes are abandoned.
+  void close(std::string reason);
+
+  void set_handler(Handler* handler) { handler_ = handler; }
+  void set_limits(Limits limits);
+  uint64_t id() const { return id_; }
+  bool closing() const { return closing_; }
+  bool ending() const { return closing_ || shutting_; }
+  bool eof() const { return eof_; }
+  size_t queued_bytes() const { return queued_bytes_; }
+  const std::string& close_reason() const { return close_reason_; }
+  const std::string& remote_address() const { return remote_address_; }
+  uv_stream_t* uv_stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
+
+ private:
+  LineStream(uv_loop_t* loop, Handler* handler, uint64_t id, Limits limits);
+  ~LineStream() = default;
+  void update_reading();
+  void on_read(ssize_t nread, const uv_buf_t* buf);
+  void deliver_lines();
+  void on_end_of_input();
+  void on_write_done(size_t bytes, int status);
+
+  static void alloc_cb(uv_handle_t* handle, size_t suggested, uv_buf_t* buf) noexcept;
+  static void read_cb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept;
+  static void write_cb(uv_write_t* req, int status) noexcept;
+  static void connect_cb(uv_connect_t* req, int status) noexcept;
+  static void shutdown_cb(uv_shutdown_t* req, int status) noexcept;
+  static void close_cb(uv_handle_t* handle) noexcept;
+
+  uv_tcp_t tcp_;
+  Handler* handler_;
+  uint64_t id_;
+  Limits limits_;
+  LineFramer framer_;
+  size_t queued_bytes_ = 0;
+  bool started_ = false, reading_ = false, held_ = false, output_full_ = false;
+  bool eof_ = false, shutting_ = false, closing_ = false;
+  std::string close_reason_;
+  std::string remote_address_;
+};
+
+}  // namespace herd

@@ -1,0 +1,290 @@
+#include "net/server_host.h"
+
+#include <unistd.h>
+
+#include <cassert>
+#include <utility>
+
+#include "net/address.h"
+#include "net/live_clock.h"
+#include "net/places_client.h"
+#include "node/peer_wire.h"
+
+namespace herd {
+
+struct ServerHost::Listener {
+  uv_tcp_t tcp;
+  ServerHost* owner;
+};
+
+namespace {
+
+NodeConfig node_config(const ServerHostConfig& config) {
+  NodeConfig node;
+  node.name = config.name;
+  node.neighbours = config.neighbours;
+  node.places_api = config.places_api;
+  return node;
+}
+
+std::string request_label(RequestId request) { return "r" + std::to_string(request); }
+
+}  // namespace
+
+ServerHost::ServerHost(uv_loop_t* loop, ServerHostConfig config, PlacesClient* places)
+    : loop_(loop),
+      config_(std::move(config)),
+      places_(places),
+      node_(node_config(config_)),
+      log_(loop) {
+  for (size_t i = 0; i < config_.neighbours.size(); ++i) {
+    PeerLinkConfig link;
+    link.self = config_.name;
+    link.peer = config_.neighbours[i];
+    link.index = static_cast<int>(i);
+    link.dials = config_.name < link.peer;
+    link.max_queued_bytes = config_.link_max_queued_bytes;
+    PeerLink::Events* events = this;
+    peers_.push_back(std::make_unique<PeerLink>(loop_, std::move(link), &log_, events));
+    Link* send_link = peers_.back().get();
+    if (config_.wrap_link) {
+      wrapped_.push_back(config_.wrap_link(static_cast<int>(i), send_link));
+      send_link = wrapped_.back().get();
+    }
+    send_links_.push_back(send_link);
+  }
+}
+
+ServerHost::~ServerHost() {
+  // REQUIRES: close() ran and the loop ran dry, so no stream refers to us.
+  assert(listener_ == nullptr);
+}
+
+Result<bool> ServerHost::open(const struct sockaddr_storage& listen_address) {
+  Result<bool> opened = log_.open(config_.log_path);
+  if (!opened.ok()) return opened;
+  log_.event("start", config_.name, std::to_string(getpid()));
+  const auto* address = reinterpret_cast<const struct sockaddr*>(&listen_address);
+  listener_ = new Listener;
+  listener_->owner = this;
+  uv_tcp_init(loop_, &listener_->tcp);
+  listener_->tcp.data = listener_;
+  int rc = uv_tcp_bind(&listener_->tcp, address, 0);
+  if (rc == 0) {
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_->tcp), config_.listen_backlog,
+                   &ServerHost::connection_cb);
+  }
+  if (rc != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_->tcp), &ServerHost::listener_close_cb);
+    listener_ = nullptr;
+    std::string message = "cannot listen on " + format_address(address) + ": " + uv_strerror(rc);
+    log_.event("note", "-", message);
+    return Error{message};
+  }
+  struct sockaddr_storage bound;
+  int length = sizeof bound;
+  uv_tcp_getsockname(&listener_->tcp, reinterpret_cast<struct sockaddr*>(&bound), &length);
+  port_ = address_port(reinterpret_cast<struct sockaddr*>(&bound));
+  listen_text_ = format_address(reinterpret_cast<struct sockaddr*>(&bound));
+  log_.event("listen", config_.name, listen_text_);
+  return true;
+}
+
+void ServerHost::set_peer_address(const std::string& neighbour, const struct sockaddr* address) {
+  int index = node_.peer_index(neighbour);
+  assert(index >= 0);
+  peers_[index]->set_address(address);
+}
+
+void ServerHost::start_peers() {
+  for (auto& peer : peers_) peer->start();
+}
+
+bool ServerHost::peer_up(const std::string& neighbour) const {
+  int index = node_.peer_index(neighbour);
+  return index >= 0 && peers_[index]->up();
+}
+
+void ServerHost::close(std::string_view why) {
+  if (closing_) return;
+  closing_ = true;
+  log_.event("stop", config_.name, why);
+  if (listener_ != nullptr) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_->tcp), &ServerHost::listener_close_cb);
+    listener_ = nullptr;
+  }
+  // close() only asks libuv: on_closed (which erases) comes from the loop later.
+  for (auto& [id, client] : clients_) {
+    if (client->stream() != nullptr) client->stream()->close("shutdown");
+  }
+  for (auto& peer : peers_) peer->close();
+  log_.close();
+}
+
+void ServerHost::connection_cb(uv_stream_t* server, int status) noexcept {
+  static_cast<Listener*>(server->data)->owner->on_connection(status);
+}
+
+void ServerHost::listener_close_cb(uv_handle_t* handle) noexcept {
+  delete static_cast<Listener*>(handle->data);
+}
+
+void ServerHost::on_connection(int status) {
+  if (status < 0) {
+    log_.event("note", "-", std::string("accept failed: ") + uv_strerror(status));
+    return;
+  }
+  LineStream::Limits limits;
+  limits.max_line_bytes = config_.client_max_line_bytes;
+  limits.max_output_bytes = config_.client_max_output_bytes;
+  ConnId id = next_conn_++;
+  LineStream* stream = LineStream::create(loop_, this, id, limits);
+  int rc = stream->accept_from(reinterpret_cast<uv_stream_t*>(&listener_->tcp));
+  if (rc != 0) {
+    log_.event("note", "-", std::string("accept failed: ") + uv_strerror(rc));
+    return;  // The stream closes itself; no ClientConn refers to it.
+  }
+  if (clients_.size() >= config_.max_clients) {
+    // Why accept then close: refusing to accept would leave it in the backlog.
+    log_.event("reject", "-", stream->remote_address() + " too-many-clients");
+    stream->close("too-many-clients");
+    return;
+  }
+  auto client = std::make_unique<ClientConn>(id, stream, &log_);
+  log_.event("accept", client->label(), stream->remote_address());
+  clients_.emplace(id, std::move(client));
+  stream->start_reading();
+}
+
+ClientConn* ServerHost::find_client(ConnId id) const {
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : it->second.get();
+}
+
+bool ServerHost::adopt_if_peer(LineStream* stream, std::string_view line) {
+  std::optional<PeerHello> hello = parse_peer_hello(line);
+  if (!hello || hello->to != config_.name) return false;
+  int index = node_.peer_index(hello->from);
+  if (index < 0) return false;
+  peers_[index]->adopt(stream);
+  return true;
+}
+
+void ServerHost::on_line(LineStream* stream, std::string_view line) {
+  ClientConn* client = find_client(stream->id());
+  assert(client != nullptr);
+  log_.event("in", client->label(), line);
+  client->count_line();
+  if (client->lines_seen() == 1 && adopt_if_peer(stream, line)) {
+    clients_.erase(stream->id());  // The stream now belongs to the PeerLink.
+    return;
+  }
+  client->begin_batch();
+  Effects effects;
+  node_.on_client_line(client->id(), line, live_now(), &effects);
+  apply(&effects);
+}
+
+void ServerHost::on_batch_end(LineStream* stream) {
+  if (ClientConn* client = find_client(stream->id())) client->end_batch();
+}
+
+void ServerHost::on_eof(LineStream* stream) {
+  if (ClientConn* client = find_client(stream->id())) client->on_eof();
+}
+
+void ServerHost::on_closed(LineStream* stream) {
+  auto it = clients_.find(stream->id());
+  if (it == clients_.end()) return;  // Rejected, or never accepted.
+  std::string text = stream->close_reason();
+  if (it->second->owed() > 0) text += " (" + std::to_string(it->second->owed()) + " owed)";
+  log_.event("close", it->second->label(), text);
+  it->second->stream_closed();
+  clients_.erase(it);
+}
+
+void ServerHost::apply(Effects* effects) {
+  for (Effect& effect : *effects) {
+    switch (effect.kind) {
+      case EffectKind::kReply:
+        apply_reply(effect);
+        break;
+      case EffectKind::kSendPeer:
+        assert(effect.peer >= 0 && static_cast<size_t>(effect.peer) < send_links_.size());
+        send_links_[effect.peer]->send(effect.bytes);
+        break;
+      case EffectKind::kPlacesRequest:
+        if (ClientConn* client = find_client(effect.conn)) client->open_pending(effect.request);
+        start_places(effect);
+        break;
+      case EffectKind::kLog:
+        log_.event("note", "-", effect.bytes);
+        break;
+    }
+  }
+}
+
+void ServerHost::apply_reply(Effect& effect) {
+  ClientConn* client = find_client(effect.conn);
+  std::string label = "c" + std::to_string(effect.conn);
+  if (client == nullptr) {
+    log_.event("drop", label, "closed " + effect.bytes);
+    return;
+  }
+  if (effect.request == 0) {
+    client->add_reply(std::move(effect.bytes));
+  } else if (!client->fill(effect.request, effect.bytes)) {
+    log_.event("drop", label, "unexpected " + effect.bytes);
+  }
+}
+
+void ServerHost::start_places(const Effect& effect) {
+  std::string label = "c" + std::to_string(effect.conn);
+  log_.event("places-request", label,
+             request_label(effect.request) + " " + places_->describe(effect.query));
+  ConnId conn = effect.conn;
+  RequestId request = effect.request;
+  // Why capturing `this` is safe: PlacesClient never calls Done after close(),
+  // which HerdHost calls before any ServerHost is destroyed.
+  places_->fetch(effect.query, [this, conn, request](PlacesResult result, int64_t latency_ms) {
+    on_places_done(conn, request, result, latency_ms);
+  });
+}
+
+void ServerHost::on_places_done(ConnId conn, RequestId request, const PlacesResult& result,
+                                int64_t latency_ms) {
+  std::string text = request_label(request) + " ";
+  if (result.transport_ok) {
+    text += std::to_string(result.http_status);
+  } else {
+    text += "failed " + result.failure;
+  }
+  text += " " + std::to_string(latency_ms) + "ms";
+  log_.event("places-result", "c" + std::to_string(conn), text);
+  if (closing_) return;
+  Effects effects;
+  node_.on_places_result(request, result, live_now(), &effects);
+  apply(&effects);
+}
+
+void ServerHost::on_peer_up(int index) {
+  Effects effects;
+  node_.on_link_up(index, live_now(), &effects);
+  apply(&effects);
+  if (on_peer_change_) on_peer_change_();
+}
+
+void ServerHost::on_peer_down(int index) {
+  Effects effects;
+  node_.on_link_down(index, live_now(), &effects);
+  apply(&effects);
+  if (on_peer_change_) on_peer_change_();
+}
+
+void ServerHost::on_peer_message(int index, std::string_view message) {
+  Effects effects;
+  node_.on_peer_message(index, message, live_now(), &effects);
+  apply(&effects);
+}
+
+}  // namespace herd

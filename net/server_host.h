@@ -1,0 +1,117 @@
+// One herd server on the live loop: a TCP listener, a herd::Node core, a log file
+// and a PeerLink per neighbour. It feeds the core every input (client lines, peer
+// messages, Places results, link changes) with the live clock and applies the
+// effects in the order the core gave them: kSendPeer to the link, kReply to the
+// client's reply queue, kPlacesRequest to the PlacesClient, kLog to the log. A
+// connection whose first line is a neighbour's hello is handed to that PeerLink.
+//
+// Owns its ClientConns, PeerLinks and LogWriter; its listener handle is freed in its
+// close callback, its streams free themselves. REQUIRES: the ServerHost outlives
+// the loop's last callback for it: call close(), run the loop until it is empty,
+// then destroy it. The PlacesClient is shared and must outlive the server's use of it.
+#pragma once
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <uv.h>
+
+#include "net/client_conn.h"
+#include "net/line_stream.h"
+#include "net/log_writer.h"
+#include "net/peer_link.h"
+#include "node/node.h"
+#include "node/result.h"
+
+namespace herd {
+
+class PlacesClient;
+
+struct ServerHostConfig {
+  std::string name;
+  std::vector<std::string> neighbours;        // Sorted, unique.
+  std::string log_path;
+  PlacesApi places_api = PlacesApi::kLegacy;
+  size_t max_clients = 20'000;
+  size_t client_max_line_bytes = 64 * 1024;
+  size_t client_max_output_bytes = 4u << 20;
+  size_t link_max_queued_bytes = 16u << 20;
+  int listen_backlog = 1024;
+  // When set, kSendPeer goes through wrap_link(peer, that peer's PeerLink) instead of
+  // the PeerLink itself: the seam for a fault-injecting decorator (node/faulty_link.h).
+  std::function<std::unique_ptr<Link>(int peer, Link* inner)> wrap_link;
+};
+
+class ServerHost final : private LineStream::Handler, private PeerLink::Events {
+ public:
+  ServerHost(uv_loop_t* loop, ServerHostConfig config, PlacesClient* places);
+  ~ServerHost() override;
+  ServerHost(const ServerHost&) = delete;
+  ServerHost& operator=(const ServerHost&) = delete;
+
+  // Opens the log and binds the listener to `address` (port 0: an ephemeral port).
+  // Errors: "cannot listen on <addr>: <why>", "cannot open log file <path>: <why>".
+  Result<bool> open(const struct sockaddr_storage& address);
+  // Tells the link to `neighbour` where to dial (before start_peers()).
+  void set_peer_address(const std::string& neighbour, const struct sockaddr* address);
+  void start_peers();
+  // Stops accepting, closes every connection, link and timer. Idempotent.
+  void close(std::string_view why);
+
+  const std::string& name() const { return config_.name; }
+  int port() const { return port_; }           // The bound port, after open().
+  const std::string& listen_text() const { return listen_text_; }
+  bool peer_up(const std::string& neighbour) const;
+  size_t clients() const { return clients_.size(); }
+  const Node& node() const { return node_; }
+  LogWriter& log() { return log_; }
+  // Called after every peer-up and peer-down (HerdHost waits for its links).
+  void set_on_peer_change(std::function<void()> callback) { on_peer_change_ = std::move(callback); }
+
+ private:
+  struct Listener;
+  static void connection_cb(uv_stream_t* server, int status) noexcept;
+  static void listener_close_cb(uv_handle_t* handle) noexcept;
+  void on_connection(int status);
+  bool adopt_if_peer(LineStream* stream, std::string_view line);
+  ClientConn* find_client(ConnId id) const;
+  void apply(Effects* effects);
+  void apply_reply(Effect& effect);
+  void start_places(const Effect& effect);
+  void on_places_done(ConnId conn, RequestId request, const PlacesResult& result,
+                      int64_t latency_ms);
+
+  // LineStream::Handler: client connections.
+  void on_line(LineStream* stream, std::string_view line) override;
+  void on_batch_end(LineStream* stream) override;
+  void on_eof(LineStream* stream) override;
+  void on_closed(LineStream* stream) override;
+  // PeerLink::Events.
+  void on_peer_up(int index) override;
+  void on_peer_down(int index) override;
+  void on_peer_message(int index, std::string_view message) override;
+
+  uv_loop_t* loop_;
+  ServerHostConfig config_;
+  PlacesClient* places_;
+  Node node_;
+  LogWriter log_;
+  Listener* listener_ = nullptr;  // Freed by its close callback.
+  int port_ = 0;
+  std::string listen_text_;
+  std::vector<std::unique_ptr<PeerLink>> peers_;  // Index = the core's peer index.
+  std::vector<std::unique_ptr<Link>> wrapped_;    // From wrap_link, when set.
+  std::vector<Link*> send_links_;                 // Where kSendPeer goes, per peer.
+  std::map<ConnId, std::unique_ptr<ClientConn>> clients_;
+  ConnId next_conn_ = 1;
+  bool closing_ = false;
+  std::function<void()> on_peer_change_;
+};
+
+}  // namespace herd

@@ -1,0 +1,261 @@
+// The `herd` command line: a table of subcommands, each a function from its
+// arguments to an exit status (0 ok, 1 a run-time failure, 2 a usage error).
+// Later subcommands (sim, replay, bench) are rows of kCommands.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <uv.h>
+
+#include "net/files.h"
+#include "net/herd_host.h"
+#include "sim/bench_cli.h"
+#include "sim/cli.h"
+#include "sim/sim_cli.h"
+
+namespace herd {
+namespace {
+
+using Args = std::vector<std::string>;
+
+struct Command {
+  const char* name;
+  const char* usage;    // After "usage: herd ".
+  const char* summary;  // One line for `herd --help`.
+  int (*run)(const Args& args);
+};
+
+int run_command(const Args& args);
+int node_command(const Args& args);
+int help_command(const Args& args);
+
+// Subcommands written as int f(argc, argv), argv starting after the command word.
+template <int (*Main)(int, char**)>
+int argv_command(const Args& args) {
+  std::vector<std::string> copies(args);
+  std::vector<char*> argv;
+  for (std::string& arg : copies) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  return Main(static_cast<int>(copies.size()), argv.data());
+}
+
+const Command kCommands[] = {
+    {"run", "run [options]", "run every server of the topology in this process", run_command},
+    {"node", "node NAME [options]", "run one server of the topology", node_command},
+    {"sim", "sim SCENARIO [options]", "run a scenario in virtual time",
+     argv_command<sim_command>},
+    {"replay", "replay TRACE [options]", "replay a recorded trace, byte for byte",
+     argv_command<replay_command>},
+    {"bench", "bench [options]", "load a running herd and report figures",
+     argv_command<bench_command>},
+    {"help", "help [COMMAND]", "show this help, or a command's", help_command},
+};
+
+const Command* find_command(std::string_view name) {
+  for (const Command& command : kCommands) {
+    if (name == command.name) return &command;
+  }
+  return nullptr;
+}
+
+void print_usage(FILE* out) {
+  fprintf(out,
+          "usage: herd COMMAND [options]\n"
+          "A herd of CS 131 proxy servers (IAMAT, WHATSAT) flooding client locations.\n\n"
+          "commands:\n");
+  for (const Command& command : kCommands) {
+    fprintf(out, "  %-22s %s\n", command.usage, command.summary);
+  }
+  fprintf(out, "\n`herd COMMAND --help` shows a command's options.\n");
+}
+
+void print_command_help(const Command& command) {
+  printf("usage: herd %s\n%s.\n", command.usage, command.summary);
+  if (command.run == run_command || command.run == node_command) {
+    printf("\noptions:\n%s", kServeOptionsHelp);
+  }
+}
+
+int usage_error(const std::string& message) {
+  fprintf(stderr, "herd: %s\n", message.c_str());
+  return 2;
+}
+
+bool file_exists(const std::string& path) { return access(path.c_str(), R_OK) == 0; }
+
+// topologies/cs131-spring21.json in the current directory, else in the executable's
+// ../topologies (an installed or out-of-tree build).
+std::string default_topology_path() {
+  const std::string relative = "topologies/cs131-spring21.json";
+  if (file_exists(relative)) return relative;
+  char exe[4096];
+  size_t size = sizeof exe;
+  if (uv_exepath(exe, &size) == 0) {
+    std::string dir(exe, size);
+    dir = dir.substr(0, dir.rfind('/'));
+    std::string beside = dir + "/../" + relative;
+    if (file_exists(beside)) return beside;
+  }
+  return relative;  // Let the loader's error name the path we tried.
+}
+
+void raise_fd_limit() {
+  // Why: a herd serves thousands of clients; the soft limit is often 1024.
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+void close_loop(uv_loop_t* loop) {
+  if (uv_loop_close(loop) == 0) return;
+  // Stragglers are a bug elsewhere; close them rather than leak the loop.
+  fprintf(stderr, "herd: closing handles left open at exit\n");
+  uv_walk(
+      loop,
+      [](uv_handle_t* handle, void*) noexcept {
+        if (!uv_is_closing(handle)) uv_close(handle, nullptr);
+      },
+      nullptr);
+  uv_run(loop, UV_RUN_DEFAULT);
+  uv_loop_close(loop);
+}
+
+// Hosts `hosted` on one loop until a signal; the exit status.
+int serve(Topology topology, std::vector<std::string> hosted, ServeOptions options) {
+  raise_fd_limit();
+  signal(SIGPIPE, SIG_IGN);  // Why: a write to a closed peer must be an error value.
+  const char* key = getenv("GOOGLE_API_KEY");
+  if (key == nullptr || *key == '\0') {
+    fprintf(stderr,
+            "herd: GOOGLE_API_KEY is not set; Places requests will be sent without a key\n");
+  } else {
+    options.host.places.key = key;
+  }
+  size_t count = hosted.size();
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int status = 0;
+  {
+    HerdHost host(&loop, std::move(topology), std::move(hosted), options.host);
+    Result<bool> started = host.start();
+    if (!started.ok()) {
+      fprintf(stderr, "herd: %s\n", started.error().c_str());
+      status = 1;
+      host.stop("start-failed");
+    } else {
+      for (const auto& server : host.servers()) {
+        printf("herd: %s listening on %s\n", server->name().c_str(), server->listen_text().c_str());
+      }
+      fflush(stdout);
+      host.handle_signals();
+      host.when_ready([count](bool complete) {
+        printf("herd: ready (%zu server%s%s)\n", count, count == 1 ? "" : "s",
+               complete ? "" : "; some links are not up yet");
+        fflush(stdout);
+      });
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
+  close_loop(&loop);
+  return status;
+}
+
+// Parses a serving command's options and loads its topology; the exit status on error.
+int prepare(const Command& command, const Args& args, ServeOptions* options,
+            Topology* topology) {
+  Result<ServeOptions> parsed = parse_serve_options(args);
+  if (!parsed.ok()) {
+    return usage_error(parsed.error() + " (see herd " + command.name + " --help)");
+  }
+  *options = std::move(parsed.value());
+  if (options->help) {
+    print_command_help(command);
+    return 0;
+  }
+  if (options->topology_path.empty()) options->topology_path = default_topology_path();
+  Result<Topology> loaded = load_topology(options->topology_path);
+  if (!loaded.ok()) return usage_error(loaded.error());
+  *topology = std::move(loaded.value());
+  int last_port = options->host.port_base + static_cast<int>(topology->nodes.size()) - 1;
+  if (options->host.port_base > 0 && last_port > 65535) {
+    return usage_error("--port-base: " + std::to_string(options->host.port_base) + " + " +
+                       std::to_string(topology->nodes.size() - 1) + " servers exceeds 65535");
+  }
+  return -1;
+}
+
+int run_command(const Args& args) {
+  ServeOptions options;
+  Topology topology;
+  if (int status = prepare(*find_command("run"), args, &options, &topology); status >= 0) {
+    return status;
+  }
+  if (!options.positional.empty()) {
+    return usage_error("run: unexpected argument \"" + options.positional[0] + "\"");
+  }
+  std::vector<std::string> hosted;
+  for (const TopologyNode& node : topology.nodes) hosted.push_back(node.name);
+  return serve(std::move(topology), std::move(hosted), std::move(options));
+}
+
+int node_command(const Args& args) {
+  ServeOptions options;
+  Topology topology;
+  if (int status = prepare(*find_command("node"), args, &options, &topology); status >= 0) {
+    return status;
+  }
+  if (options.positional.size() != 1) return usage_error("node: expected one server NAME");
+  const std::string& name = options.positional[0];
+  if (topology.find(name) == nullptr) {
+    std::string names;
+    for (const TopologyNode& node : topology.nodes) {
+      names += (names.empty() ? "" : ", ") + node.name;
+    }
+    return usage_error("node: no server named \"" + name + "\" in " + options.topology_path +
+                       " (servers: " + names + ")");
+  }
+  if (options.host.port_base == 0) {
+    return usage_error("--port-base: 0 (ephemeral ports) is valid only for herd run");
+  }
+  return serve(std::move(topology), {name}, std::move(options));
+}
+
+int help_command(const Args& args) {
+  if (args.empty()) {
+    print_usage(stdout);
+    return 0;
+  }
+  const Command* command = find_command(args[0]);
+  if (command == nullptr) return usage_error("help: unknown command \"" + args[0] + "\"");
+  if (command->run == run_command || command->run == node_command || command->run == help_command) {
+    print_command_help(*command);
+    return 0;
+  }
+  return command->run({"--help"});  // Commands with their own parser print their own.
+}
+
+}  // namespace
+}  // namespace herd
+
+int main(int argc, char** argv) {
+  using namespace herd;
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  std::string first = argv[1];
+  Args rest(argv + 2, argv + argc);
+  if (first == "-h" || first == "--help") return help_command({});
+  const Command* command = find_command(first);
+  if (command == nullptr) {
+    return usage_error("unknown command \"" + first + "\" (see herd --help)");
+  }
+  return command->run(rest);
+}

@@ -1,0 +1,282 @@
+// The process half of the harness: spawning, waiting for ready, stopping.
+#include "tests/e2e/harness.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+extern char** environ;
+
+namespace herd::e2e {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int ms_left(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return left.count() < 0 ? 0 : static_cast<int>(left.count());
+}
+
+Clock::time_point deadline_in(int timeout_ms) {
+  return Clock::now() + std::chrono::milliseconds(timeout_ms);
+}
+
+void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+int remove_entry(const char* path, const struct stat*, int, struct FTW*) {
+  ::remove(path);
+  return 0;
+}
+
+ExitStatus status_from(int wstatus) {
+  ExitStatus s;
+  if (WIFEXITED(wstatus)) {
+    s.exited = true;
+    s.code = WEXITSTATUS(wstatus);
+  } else if (WIFSIGNALED(wstatus)) {
+    s.signal = WTERMSIG(wstatus);
+  }
+  return s;
+}
+
+// "herd: Riley listening on 127.0.0.1:12000" -> ("Riley", 12000).
+bool parse_listening(std::string_view line, std::string* name, int* port) {
+  constexpr std::string_view kPrefix = "herd: ", kMid = " listening on ";
+  if (line.substr(0, kPrefix.size()) != kPrefix) return false;
+  size_t mid = line.find(kMid);
+  size_t colon = line.rfind(':');
+  if (mid == std::string_view::npos || colon == std::string_view::npos || colon < mid) {
+    return false;
+  }
+  *name = std::string(line.substr(kPrefix.size(), mid - kPrefix.size()));
+  std::string digits(line.substr(colon + 1));
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  *port = std::atoi(digits.c_str());
+  return !name->empty() && *port > 0 && *port < 65536;
+}
+
+}  // namespace
+
+std::string herd_root() { return env_or("HERD_ROOT", "."); }
+std::string herd_bin() { return env_or("HERD_BIN", herd_root() + "/build/herd"); }
+std::string default_topology() { return herd_root() + "/topologies/cs131-spring21.json"; }
+
+const std::vector<std::string>& default_servers() {
+  static const std::vector<std::string> kServers = {"Riley", "Jaquez", "Juzang", "Campbell",
+                                                    "Bernard"};
+  return kServers;
+}
+
+std::vector<std::string> places_unreachable_args() {
+  // Port 1 on loopback: nothing listens there, so curl fails with "connection refused"
+  // at once and the WHATSAT reply carries an UNKNOWN_ERROR body.
+  return {"--places-url", "http://127.0.0.1:1/maps/api/place/nearbysearch/json"};
+}
+
+TempDir::TempDir() {
+  std::string tmpl = env_or("TMPDIR", "/tmp") + "/herd-e2e-XXXXXX";
+  if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  if (!path_.empty()) ::nftw(path_.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+std::string ExitStatus::describe() const {
+  if (exited) return "exited with code " + std::to_string(code);
+  if (signal != 0) return std::string("killed by signal ") + ::strsignal(signal);
+  return "not reaped";
+}
+
+HerdProcess::~HerdProcess() { stop(); }
+
+bool HerdProcess::start(const std::vector<std::string>& args, int ready_timeout_ms) {
+  if (pid_ > 0 && !status_) stop();
+  error_.clear();
+  ports_.clear();
+  status_.reset();
+  out_.clear();
+  eof_ = false;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    error_ = std::string("pipe2: ") + std::strerror(errno);
+    return false;
+  }
+  std::string bin = herd_bin();
+  std::vector<std::string> argv_store = {bin};
+  argv_store.insert(argv_store.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_store) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    error_ = std::string("fork: ") + std::strerror(errno);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return false;
+  }
+  if (pid == 0) {
+    // Only async-signal-safe calls until exec: the test process has threads.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(126);
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::dup2(fds[1], STDERR_FILENO);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+    ::execve(argv[0], argv.data(), environ);
+    const char msg[] = "herd e2e: execve failed\n";
+    (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  pid_ = pid;
+  out_fd_ = fds[0];
+  reader_ = std::thread([this] { drain(); });
+
+  // Wait for "herd: ready" (a line beginning with it), parsing the ports on the way.
+  auto deadline = deadline_in(ready_timeout_ms);
+  bool ready = false;
+  size_t scanned = 0;
+  auto scan = [&] {  // REQUIRES: mu_ held.
+    size_t nl;
+    while (!ready && (nl = out_.find('\n', scanned)) != std::string::npos) {
+      std::string_view line(out_.data() + scanned, nl - scanned);
+      scanned = nl + 1;
+      std::string name;
+      int port = 0;
+      if (parse_listening(line, &name, &port)) ports_[name] = port;
+      if (line.substr(0, 11) == "herd: ready") ready = true;
+    }
+  };
+  bool exited = false;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      scan();
+      if (ready || eof_) break;
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+        scan();
+        break;
+      }
+    }
+    exited = eof_;
+  }
+  if (ready && !ports_.empty()) return true;
+  error_ = ready ? "herd said ready but no 'listening on' line"
+                 : (exited ? "herd closed its output before ready" : "herd not ready in time");
+  ExitStatus st = stop(1'000);
+  error_ += " (" + st.describe() + "); command: " + bin;
+  for (const auto& a : args) error_ += " " + a;
+  error_ += "\n--- herd output ---\n" + output();
+  return false;
+}
+
+void HerdProcess::drain() {
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(out_fd_, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (n <= 0) {
+      eof_ = true;
+      cv_.notify_all();
+      return;
+    }
+    out_.append(buf, static_cast<size_t>(n));
+    cv_.notify_all();
+  }
+}
+
+void HerdProcess::finish() {
+  if (reader_.joinable()) reader_.join();
+  if (out_fd_ >= 0) ::close(out_fd_);
+  out_fd_ = -1;
+}
+
+bool HerdProcess::wait_exit(int timeout_ms) {
+  if (status_) return true;
+  if (pid_ <= 0) return true;
+  auto deadline = deadline_in(timeout_ms);
+  for (;;) {
+    int ws = 0;
+    pid_t r = ::waitpid(pid_, &ws, WNOHANG);
+    if (r == pid_) {
+      status_ = status_from(ws);
+      return true;
+    }
+    if (r < 0 && errno != EINTR) {  // Not our child any more: nothing to wait for.
+      status_ = ExitStatus{};
+      return true;
+    }
+    if (ms_left(deadline) == 0) return false;
+    sleep_ms(5);
+  }
+}
+
+bool HerdProcess::running() {
+  if (pid_ <= 0 || status_) return false;
+  return !wait_exit(0);
+}
+
+ExitStatus HerdProcess::stop(int term_timeout_ms) { return stop_with(SIGTERM, term_timeout_ms); }
+
+ExitStatus HerdProcess::stop_with(int signal, int timeout_ms) {
+  if (pid_ <= 0) return status_.value_or(ExitStatus{});
+  if (!status_) {
+    ::kill(pid_, signal);
+    if (!wait_exit(timeout_ms)) {
+      ::kill(pid_, SIGKILL);
+      wait_exit(5'000);
+    }
+  }
+  finish();
+  return status_.value_or(ExitStatus{});
+}
+
+ExitStatus HerdProcess::kill_now() { return stop_with(SIGKILL, 5'000); }
+
+int HerdProcess::port(const std::string& name) const {
+  auto it = ports_.find(name);
+  return it == ports_.end() ? -1 : it->second;
+}
+
+std::string HerdProcess::output() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return out_;
+}
+
+bool HerdRun::start(const std::vector<std::string>& extra, int ready_timeout_ms) {
+  std::vector<std::string> args = {"run", "--topology", default_topology(), "--log-dir",
+                                   logs.path(), "--port-base", "0", "--host", "127.0.0.1"};
+  for (auto& a : places_unreachable_args()) args.push_back(a);
+  args.insert(args.end(), extra.begin(), extra.end());
+  return herd.start(args, ready_timeout_ms);
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace herd::e2e
