@@ -4,6 +4,8 @@
 #include <functional>
 #include <map>
 
+#include "node/fault_plan.h"
+
 namespace herd {
 
 const char kServeOptionsHelp[] =
@@ -21,6 +23,19 @@ const char kServeOptionsHelp[] =
     "  --places-cache-s N    cache Places answers for N seconds (default: 0, off)\n"
     "  -h, --help            this help\n"
     "The Places API key is read from the environment variable GOOGLE_API_KEY.\n";
+
+const char kRunOptionsHelp[] =
+    "  --seed N              the run's seed (default: 1, printed at start); the fault\n"
+    "                        layer draws its sub-seed from it\n"
+    "  --faults FILE         link faults, per-link overrides and a timeline (JSON)\n"
+    "  --drop P              every link loses each message with probability P\n"
+    "  --delay D             every link delays each message: MS, MIN-MAX (uniform) or\n"
+    "                        exp:MIN:MEAN, milliseconds\n"
+    "  --dup P               every link duplicates each message with probability P\n"
+    "                        (--drop, --delay, --dup win over the file's \"links\")\n"
+    "  --admin-port N        console on 127.0.0.1:N, line-based (0: ephemeral, printed);\n"
+    "                        the same commands are read from stdin when it is a terminal\n"
+    "                        or a pipe (type `help`)\n";
 
 Result<int64_t> parse_int_option(std::string_view flag, std::string_view text, int64_t min,
                                  int64_t max) {
@@ -67,6 +82,32 @@ Result<bool> set_int(std::string_view flag, const std::string& value, int64_t mi
   return true;
 }
 
+Result<bool> set_seed(std::string_view flag, const std::string& value,
+                      std::optional<uint64_t>* out) {
+  uint64_t seed = 0;
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, seed);
+  if (value.empty() || ec != std::errc() || ptr != end) {
+    return Error{std::string(flag) + ": expected an integer in 0..18446744073709551615, got \"" +
+                 value + "\""};
+  }
+  *out = seed;
+  return true;
+}
+
+// --drop P, --delay D, --dup P: the console's `set` syntax (key=value); the last wins.
+Result<bool> set_link_fault(std::string_view flag, const std::string& value,
+                            LinkSettings* out) {
+  const std::string key = flag == "--drop" ? "drop" : flag == "--delay" ? "delay" : "dup";
+  LinkSettings one;
+  std::string error = parse_setting(key + "=" + value, one);
+  if (!error.empty()) return Error{std::string(flag) + ": " + error};
+  if (one.drop) out->drop = one.drop;
+  if (one.delay) out->delay = one.delay;
+  if (one.duplicate) out->duplicate = one.duplicate;
+  return true;
+}
+
 const std::map<std::string, Setter, std::less<>>& setters() {
   static const std::map<std::string, Setter, std::less<>> table = {
       {"--topology",
@@ -85,6 +126,14 @@ const std::map<std::string, Setter, std::less<>>& setters() {
        [](auto f, auto& v, auto* o) {
          return set_int(f, v, 1, 10'000'000, &o->host.max_clients);
        }},
+      {"--faults",
+       [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->faults_path); }},
+      {"--seed", [](auto f, auto& v, auto* o) { return set_seed(f, v, &o->seed); }},
+      {"--drop", [](auto f, auto& v, auto* o) { return set_link_fault(f, v, &o->link_faults); }},
+      {"--delay", [](auto f, auto& v, auto* o) { return set_link_fault(f, v, &o->link_faults); }},
+      {"--dup", [](auto f, auto& v, auto* o) { return set_link_fault(f, v, &o->link_faults); }},
+      {"--admin-port",
+       [](auto f, auto& v, auto* o) { return set_int(f, v, 0, 65535, &o->host.admin_port); }},
       {"--places-cache-s",
        [](auto f, auto& v, auto* o) {
          return set_int(f, v, 0, kPlacesCacheSecondsMax, &o->host.places.cache_s);
@@ -94,6 +143,25 @@ const std::map<std::string, Setter, std::less<>>& setters() {
 }
 
 }  // namespace
+
+bool has_run_only_options(const ServeOptions& options) {
+  return !options.faults_path.empty() || options.seed || !options.link_faults.empty() ||
+         options.host.admin_port >= 0;
+}
+
+Result<FaultSetup> make_fault_setup(const ServeOptions& options, const Topology& topology,
+                                    std::string_view faults_text) {
+  FaultSetup setup;
+  setup.seed = options.seed.value_or(kDefaultSeed);
+  if (!options.faults_path.empty()) {
+    Result<FaultPlan> plan =
+        parse_fault_plan(faults_text, options.faults_path, fault_topology(topology));
+    if (!plan.ok()) return Error{plan.error()};
+    setup.plan = std::move(plan.value());
+  }
+  setup.plan.defaults = options.link_faults.applied_to(setup.plan.defaults);
+  return setup;
+}
 
 Result<ServeOptions> parse_serve_options(const std::vector<std::string>& args) {
   ServeOptions options;

@@ -3,19 +3,29 @@
 //   --port-base: expected an integer in 0..65535, got "x"
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "net/herd_host.h"
+#include "node/fault_action.h"
 #include "node/result.h"
+#include "node/topology.h"
 
 namespace herd {
 
-// `herd run` and `herd node NAME` options (see kServeOptionsHelp).
+// The seed of a run given no --seed.
+constexpr uint64_t kDefaultSeed = 1;
+
+// `herd run` and `herd node NAME` options (see kServeOptionsHelp, kRunOptionsHelp).
 struct ServeOptions {
   std::string topology_path;             // Empty: default_topology_path().
-  HostOptions host;                      // log dir, ports, address, limits, Places.
+  HostOptions host;                      // log dir, ports, address, limits, Places,
+                                         // admin port.
+  std::string faults_path;               // --faults FILE (herd run only).
+  std::optional<uint64_t> seed;          // --seed N (herd run only).
+  LinkSettings link_faults;              // --drop, --delay, --dup: every link.
   std::vector<std::string> positional;   // Arguments that are not options.
   bool help = false;                     // --help or -h was given.
 };
@@ -23,11 +33,24 @@ struct ServeOptions {
 // Accepts "--flag value" and "--flag=value". Does not read GOOGLE_API_KEY.
 Result<ServeOptions> parse_serve_options(const std::vector<std::string>& args);
 
+// Whether any option of kRunOptionsHelp was given (`herd node` refuses them).
+bool has_run_only_options(const ServeOptions& options);
+
+// The fault layer of `herd run`: the faults file's plan (`faults_text`, the file
+// options.faults_path as read by the caller; ignored when the path is empty), then
+// --drop/--delay/--dup over its "links" defaults (its link_overrides still apply on
+// top), and the seed (kDefaultSeed without --seed). Errors are the parser's, naming
+// the file, line and key: "f.json: line 2: links.drop: must be a probability, ...".
+Result<FaultSetup> make_fault_setup(const ServeOptions& options, const Topology& topology,
+                                    std::string_view faults_text);
+
 // An integer flag value in [min, max]; the error names the flag and the range.
 Result<int64_t> parse_int_option(std::string_view flag, std::string_view text, int64_t min,
                                  int64_t max);
 
 // The option lines of `herd run --help` and `herd node --help`.
 extern const char kServeOptionsHelp[];
+// The further option lines of `herd run --help` (faults and console).
+extern const char kRunOptionsHelp[];
 
 }  // namespace herd

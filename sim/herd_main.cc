@@ -80,6 +80,7 @@ void print_command_help(const Command& command) {
   if (command.run == run_command || command.run == node_command) {
     printf("\noptions:\n%s", kServeOptionsHelp);
   }
+  if (command.run == run_command) printf("\nfaults and console:\n%s", kRunOptionsHelp);
 }
 
 int usage_error(const std::string& message) {
@@ -131,6 +132,9 @@ void close_loop(uv_loop_t* loop) {
 int serve(Topology topology, std::vector<std::string> hosted, ServeOptions options) {
   raise_fd_limit();
   signal(SIGPIPE, SIG_IGN);  // Why: a write to a closed peer must be an error value.
+  // Why: a background herd reading its terminal (the stdin console) would be
+  // stopped; ignored, the read fails and the console lets stdin go.
+  signal(SIGTTIN, SIG_IGN);
   const char* key = getenv("GOOGLE_API_KEY");
   if (key == nullptr || *key == '\0') {
     fprintf(stderr,
@@ -152,6 +156,9 @@ int serve(Topology topology, std::vector<std::string> hosted, ServeOptions optio
     } else {
       for (const auto& server : host.servers()) {
         printf("herd: %s listening on %s\n", server->name().c_str(), server->listen_text().c_str());
+      }
+      if (!host.admin_text().empty()) {
+        printf("herd: admin listening on %s\n", host.admin_text().c_str());
       }
       fflush(stdout);
       host.handle_signals();
@@ -191,6 +198,32 @@ int prepare(const Command& command, const Args& args, ServeOptions* options,
   return -1;
 }
 
+void report_line(std::string_view text) {
+  printf("herd: %.*s\n", static_cast<int>(text.size()), text.data());
+  fflush(stdout);
+}
+
+// The fault layer and console of `herd run`; an exit status on error, else -1.
+int prepare_faults(const Topology& topology, ServeOptions* options) {
+  std::string text;
+  if (!options->faults_path.empty()) {
+    Result<std::string> read = read_text_file(options->faults_path);
+    if (!read.ok()) return usage_error("--faults: " + read.error());
+    text = std::move(read.value());
+  }
+  Result<FaultSetup> setup = make_fault_setup(*options, topology, text);
+  if (!setup.ok()) return usage_error(setup.error());
+  setup.value().report = report_line;
+  const FaultPlan& plan = setup.value().plan;
+  printf("herd: seed %llu (links %s; %zu override%s, %zu timeline event%s)\n",
+         static_cast<unsigned long long>(setup.value().seed), plan.defaults.text().c_str(),
+         plan.overrides.size(), plan.overrides.size() == 1 ? "" : "s", plan.timeline.size(),
+         plan.timeline.size() == 1 ? "" : "s");
+  options->host.faults = std::move(setup.value());
+  options->host.stdin_console = true;
+  return -1;
+}
+
 int run_command(const Args& args) {
   ServeOptions options;
   Topology topology;
@@ -200,6 +233,7 @@ int run_command(const Args& args) {
   if (!options.positional.empty()) {
     return usage_error("run: unexpected argument \"" + options.positional[0] + "\"");
   }
+  if (int status = prepare_faults(topology, &options); status >= 0) return status;
   std::vector<std::string> hosted;
   for (const TopologyNode& node : topology.nodes) hosted.push_back(node.name);
   return serve(std::move(topology), std::move(hosted), std::move(options));
@@ -212,6 +246,10 @@ int node_command(const Args& args) {
     return status;
   }
   if (options.positional.size() != 1) return usage_error("node: expected one server NAME");
+  if (has_run_only_options(options)) {
+    return usage_error("node: --faults, --seed, --drop, --delay, --dup and --admin-port are "
+                       "valid only for herd run");
+  }
   const std::string& name = options.positional[0];
   if (topology.find(name) == nullptr) {
     std::string names;

@@ -1,0 +1,31 @@
+// `herd replay`: feeds a trace's inputs (sim/trace.h) to fresh nodes, in the order
+// and at the times recorded, and checks that every input gives the same outputs
+// (by hash) and that the final states match the trace's digest. A missing, extra or
+// reordered input shows as an index gap ("i"), so it is caught even when the
+// outputs around it would not change. Works for traces from `herd sim` and from a
+// live `herd run`: connection and request ids are taken as recorded, whatever they are.
+#pragma once
+#include <cstdint>
+#include <istream>
+#include <string>
+#include <string_view>
+
+namespace herd {
+
+class TraceWriter;
+
+struct ReplayResult {
+  enum class Status { kMatch, kDiverged, kBadTrace };
+  Status status = Status::kBadTrace;
+  uint64_t inputs = 0;   // Inputs replayed (up to and including a divergent one).
+  bool ended = false;    // The trace had its end line.
+  std::string message;   // kDiverged: the first divergent event; kBadTrace: what is wrong.
+};
+
+// `source` names the trace in messages. When `rewrite` is given, every replayed
+// input is written to it (a replay of a good trace rewrites it byte for byte).
+ReplayResult replay_trace(std::istream& in, std::string_view source,
+                          const std::string& rewrite_path = "");
+ReplayResult replay_file(const std::string& path, const std::string& rewrite_path = "");
+
+}  // namespace herd

@@ -1,0 +1,90 @@
+// A simulation scenario: a topology, a faults file's plan (node/fault_plan.h), a
+// client workload, how long to run, and optionally what to expect. Read from JSON:
+//
+//   {"name": "lossy", "topology": "../../topologies/ring5.json",   // or an inline
+//      // topology object, or {"random": {"nodes": 1000, "degree": 4, "seed": 7}}
+//    "duration_ms": 10000,       // the workload runs in [0, duration_ms)
+//    "drain_ms": 60000,          // then in-flight work may finish for this long
+//    "seed": 1,                  // --seed wins
+//    "max_events": 100000000,    // a bound on the run, like every bound (DESIGN.md)
+//    "workload": {"clients": 100, "iamat_per_s": 50, "whatsat_per_s": 5,
+//                 "moving": true, "fresh_clients": false, "client_skew_ms": 500, "server_skew_ms": 20,
+//                 "places_latency_ms": 50, "places_failure": 0.01,
+//                 "bursts": [{"at_ms": 2000, "duration_ms": 500, "iamat_per_s": 400}]},
+//    "expect": {"converged_min": 1.0, "residue_max": 0.0, "latency_max_ms": 800,
+//               "msgs_per_update_max": 56},
+//    "links": {...}, "link_overrides": [...], "timeline": [...]}   // the faults file
+//
+// A topology path is resolved relative to the scenario file. Unknown keys are
+// errors. Every error names the file, the line and the key:
+//   "sim/scenarios/x.json: line 7: workload.clients: must be an integer in 1..1000000"
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "node/fault_action.h"
+#include "node/result.h"
+#include "node/topology.h"
+
+namespace herd {
+
+// Rates are kept as the mean interval between arrivals (a Poisson process), in ns;
+// 0 means "none".
+struct Burst {
+  int64_t at_ns = 0;
+  int64_t duration_ns = 0;
+  int64_t iamat_interval_ns = 0;  // Replaces the base rate while the burst lasts.
+};
+
+struct Workload {
+  int64_t clients = 100;
+  int64_t iamat_interval_ns = 20'000'000;     // 50 per second.
+  int64_t whatsat_interval_ns = 200'000'000;  // 5 per second.
+  bool moving = false;             // Each IAMAT moves its client a little.
+  bool fresh_clients = false;      // Each IAMAT from a client that has not reported yet,
+                                   // while any is left (then uniformly, as usual).
+  int64_t client_skew_ns = 0;      // Each client's clock is off by up to this, either way.
+  int64_t server_skew_ns = 0;      // Each server's wall clock is off by up to this.
+  int64_t places_latency_ns = 50'000'000;
+  uint64_t places_failure_ppm = 0;  // Places answers fail this often (per million).
+  std::vector<Burst> bursts;        // Sorted by at_ns, not overlapping.
+};
+
+// Checks on the report; absent ones are not checked. converged_min counts the
+// updates that converged or were superseded (report.h).
+struct Expect {
+  std::optional<uint64_t> converged_min_ppm;  // Of updates.
+  std::optional<uint64_t> residue_max_ppm;
+  std::optional<int64_t> latency_max_ns;
+  std::optional<uint64_t> msgs_per_update_max_milli;
+};
+
+struct Scenario {
+  std::string source;  // The scenario file's path as given ("" when inline text).
+  std::string name;
+  Topology topology;
+  FaultPlan plan;
+  int64_t duration_ns = 10'000'000'000;
+  int64_t drain_ns = 60'000'000'000;
+  std::optional<uint64_t> seed;
+  uint64_t max_events = 100'000'000;
+  Workload workload;
+  Expect expect;
+};
+
+// Reads and parses the scenario file at `path`.
+Result<Scenario> load_scenario(const std::string& path);
+// Parses scenario text; `source` names it in errors; topology paths are resolved
+// against `base_dir` ("" = the working directory).
+Result<Scenario> parse_scenario(std::string_view text, std::string_view source,
+                                const std::string& base_dir);
+
+// A connected random topology: a random spanning tree plus random extra links up to
+// an average degree of `degree` (at least the tree's). Names r0000.., ports 20000+i.
+// REQUIRES: 1 <= nodes <= 40000, degree >= 0.
+Topology random_topology(int nodes, int degree, uint64_t seed);
+
+}  // namespace herd

@@ -1,0 +1,126 @@
+// The scenario's topology (a path, an inline object, or a generated random graph)
+// and the relocation of errors from parsers that see only part of the scenario.
+#include <algorithm>
+#include <cassert>
+#include <set>
+#include <utility>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "net/files.h"
+#include "node/rng.h"
+#include "sim/scenario.h"
+#include "sim/scenario_parse.h"
+
+namespace herd {
+
+Topology random_topology(int nodes, int degree, uint64_t seed) {
+  assert(nodes >= 1 && nodes <= 40000 && degree >= 0);
+  Rng rng = derive(seed, "random-topology");
+  Topology t;
+  t.name = "random" + std::to_string(nodes);
+  const int width = nodes <= 10000 ? 4 : 5;
+  for (int i = 0; i < nodes; ++i) {
+    std::string digits = std::to_string(i);
+    t.nodes.push_back({"r" + std::string(static_cast<size_t>(width) - digits.size(), '0') + digits,
+                       "127.0.0.1", 20000 + i});
+  }
+  std::set<std::pair<int, int>> linked;
+  auto add = [&](int a, int b) {
+    if (a == b) return false;
+    if (a > b) std::swap(a, b);
+    if (!linked.insert({a, b}).second) return false;
+    t.links.emplace_back(t.nodes[static_cast<size_t>(a)].name, t.nodes[static_cast<size_t>(b)].name);
+    return true;
+  };
+  // A uniform random parent for each node: connected, like any tree.
+  for (int i = 1; i < nodes; ++i) add(static_cast<int>(rng.uniform_u64(0, static_cast<uint64_t>(i - 1))), i);
+  const uint64_t pairs = static_cast<uint64_t>(nodes) * static_cast<uint64_t>(nodes - 1) / 2;
+  uint64_t target = std::min<uint64_t>(pairs, static_cast<uint64_t>(nodes) * static_cast<uint64_t>(degree) / 2);
+  // Bounded attempts: a near-complete graph would otherwise spin on rejections.
+  for (uint64_t tries = 0; t.links.size() < target && tries < 100 * target; ++tries) {
+    add(static_cast<int>(rng.uniform_u64(0, static_cast<uint64_t>(nodes - 1))),
+        static_cast<int>(rng.uniform_u64(0, static_cast<uint64_t>(nodes - 1))));
+  }
+  return t;
+}
+
+std::string json_text_of(const rapidjson::Value& value) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  value.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// "SOURCE: line L: PATH: what" or "SOURCE: PATH: what" -> PATH and what, resolved in
+// `base`: "scenario: line L': BASEPATH.PATH: what".
+Error relocate_error(const std::string& error, std::string_view source, const JsonDoc& doc,
+                     const JsonField& base) {
+  std::string_view rest = error;
+  if (rest.starts_with(source) && rest.substr(source.size()).starts_with(": ")) {
+    rest.remove_prefix(source.size() + 2);
+  }
+  if (rest.starts_with("line ")) {
+    const size_t colon = rest.find(": ");
+    if (colon != std::string_view::npos) rest.remove_prefix(colon + 2);
+  }
+  const size_t colon = rest.find(": ");
+  std::string_view path = colon == std::string_view::npos ? "" : rest.substr(0, colon);
+  std::string_view what = colon == std::string_view::npos ? rest : rest.substr(colon + 2);
+  if (path == "(top level)" || path == "top level") path = "";
+  // Walks as far as the path leads; the deepest value found gives the line.
+  const rapidjson::Value* v = &base.value();
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '.') ++i;
+    if (i < path.size() && path[i] == '[') {
+      const size_t close = path.find(']', i);
+      if (close == std::string_view::npos) break;
+      const auto index = std::stoul(std::string(path.substr(i + 1, close - i - 1)));
+      if (!v->IsArray() || index >= v->Size()) break;
+      v = &(*v)[static_cast<rapidjson::SizeType>(index)];
+      i = close + 1;
+      continue;
+    }
+    const size_t end = std::min(path.find_first_of(".[", i), path.size());
+    const std::string key(path.substr(i, end - i));
+    if (!v->IsObject() || !v->HasMember(key.c_str())) break;
+    v = &(*v)[key.c_str()];
+    i = end;
+  }
+  std::string full = base.path();
+  if (!path.empty()) full += (full.empty() ? "" : ".") + std::string(path);
+  return JsonField(&doc, v, full).error(what);
+}
+
+Result<Topology> parse_scenario_topology(const JsonDoc& doc, const JsonField& f,
+                                         const std::string& base_dir) {
+  if (f.value().IsString()) {
+    Result<std::string> path = f.expect_string(4096);
+    if (!path.ok()) return Error{path.error()};
+    std::string resolved = path.value();
+    if (!resolved.empty() && resolved[0] != '/' && !base_dir.empty()) resolved = base_dir + "/" + resolved;
+    Result<Topology> t = load_topology(resolved);
+    if (!t.ok()) return f.error("cannot use topology: " + t.error());
+    return t;
+  }
+  if (!f.value().IsObject()) return f.error("must be a path or a topology object");
+  if (std::optional<JsonField> random = f.optional("random")) {
+    if (auto e = f.expect_object({"random"})) return *e;
+    if (auto e = random->expect_object({"nodes", "degree", "seed"})) return *e;
+    Result<int64_t> nodes = int_member(*random, "nodes", 1, 40000, std::nullopt);
+    if (!nodes.ok()) return Error{nodes.error()};
+    Result<int64_t> degree = int_member(*random, "degree", 0, 1000, 4);
+    if (!degree.ok()) return Error{degree.error()};
+    Result<int64_t> seed = int_member(*random, "seed", 0, INT64_MAX, 1);
+    if (!seed.ok()) return Error{seed.error()};
+    return random_topology(static_cast<int>(nodes.value()), static_cast<int>(degree.value()),
+                           static_cast<uint64_t>(seed.value()));
+  }
+  Result<Topology> t = parse_topology(json_text_of(f.value()), doc.source());
+  if (!t.ok()) return relocate_error(t.error(), doc.source(), doc, f);
+  return t;
+}
+
+}  // namespace herd

@@ -1,0 +1,119 @@
+// Scenario files: the shipped ones load; every error names the file, the line and
+// the key, also for the parts parsed by the topology and faults-file parsers; the
+// command line refuses bad flags with exit status 2; the determinism check passes.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "node/clock.h"
+#include "sim/determinism.h"
+#include "sim/scenario.h"
+#include "sim/sim_cli.h"
+
+namespace herd {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string root() {
+  const char* r = std::getenv("HERD_ROOT");
+  return r != nullptr && *r != '\0' ? r : ".";
+}
+
+std::string error_of(const std::string& text) {
+  Result<Scenario> s = parse_scenario(text, "s.json", root() + "/topologies");
+  REQUIRE_FALSE(s.ok());
+  return s.error();
+}
+
+int run(std::vector<std::string> args, int (*command)(int, char**)) {
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  return command(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST_CASE("scenario: every shipped scenario loads") {
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(root()) / "sim" / "scenarios")) {
+    if (entry.path().extension() != ".json") continue;
+    CAPTURE(entry.path().string());
+    Result<Scenario> s = load_scenario(entry.path().string());
+    CHECK_MESSAGE(s.ok(), (s.ok() ? "" : s.error()));
+    ++count;
+  }
+  CHECK(count >= 6);
+  Result<Scenario> grid = load_scenario(root() + "/sim/scenarios/grid25.json");
+  REQUIRE(grid.ok());
+  CHECK(grid.value().topology.nodes.size() == 25);
+  CHECK(grid.value().plan.defaults.delay.value_ns == 100 * kNsPerMs);
+  CHECK(grid.value().workload.iamat_interval_ns == 10 * kNsPerMs);  // 100 per second.
+  Result<Scenario> random = load_scenario(root() + "/sim/scenarios/random1000.json");
+  REQUIRE(random.ok());
+  CHECK(random.value().topology.nodes.size() == 1000);
+  CHECK(random.value().topology.links.size() == 2000);
+}
+
+TEST_CASE("scenario: errors name file, line and key") {
+  CHECK(error_of("{\"topology\": \"ring5.json\",\n \"duration_ms\": 10, \"colour\": 1}") ==
+        "s.json: line 2: colour: unknown key (expected one of: name, description, topology, duration_ms, "
+        "drain_ms, seed, max_events, workload, expect, links, link_overrides, timeline)");
+  CHECK(error_of("{\"topology\": \"ring5.json\"}") == "s.json: line 1: duration_ms: is required");
+  CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n\"workload\": {\n \"clients\": 0}}") ==
+        "s.json: line 3: workload.clients: must be an integer in 1..1000000");
+  CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n\"workload\": {\"iamat_per_s\": -1}}") ==
+        "s.json: line 2: workload.iamat_per_s: must be a number in 0..1000000");
+  // The faults-file part: parsed by the link layer, re-anchored to the scenario.
+  CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n\"timeline\": [\n"
+                 " {\"at_ms\": 1, \"cut\": [\"n0\", \"n1\"]},\n {\"at_ms\": 2,\n \"crash\": \"zz\"}]}") ==
+        "s.json: line 5: timeline[1].crash: unknown server 'zz'");
+  CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n\"links\": {\"drop\": 2}}")
+            .starts_with("s.json: line 2: links.drop: "));
+  // An inline topology: parsed by the topology parser, re-anchored likewise.
+  CHECK(error_of("{\"duration_ms\": 10, \"topology\": {\"name\": \"t\",\n\"nodes\": [{\"name\": \"a\", \"port\": 1},\n"
+                 "{\"name\": \"b\",\n \"port\": 0}], \"links\": []}}") ==
+        "s.json: line 4: topology.nodes[1].port: must be an integer in 1..65535");
+  CHECK(error_of("{\"duration_ms\": 10, \"topology\": \"missing.json\"}")
+            .starts_with("s.json: line 1: topology: cannot use topology: "));
+  CHECK(error_of("{\"duration_ms\": 10, \"topology\": {\"random\": {\"nodes\": 0}}}") ==
+        "s.json: line 1: topology.random.nodes: must be an integer in 1..40000");
+  CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10, \"workload\": {\"bursts\": [\n"
+                 "{\"at_ms\": 5, \"duration_ms\": 10, \"iamat_per_s\": 9},\n{\"at_ms\": 6, \"duration_ms\": 1}]}}") ==
+        "s.json: line 3: workload.bursts[1]: bursts must be in time order and not overlap");
+  CHECK(error_of("{\"topology\": \"ring5.json\",\n \"duration_ms\": 10,,}").starts_with("s.json: line 2, column"));
+}
+
+TEST_CASE("scenario: a random topology is connected and as dense as asked") {
+  const Topology t = random_topology(200, 4, 3);
+  CHECK(t.nodes.size() == 200);
+  CHECK(t.links.size() == 400);
+  const Topology again = random_topology(200, 4, 3);
+  CHECK(again.links == t.links);
+  CHECK(random_topology(200, 4, 4).links != t.links);
+}
+
+TEST_CASE("cli: bad flags exit 2; --help exits 0") {
+  const std::string scenario = root() + "/sim/scenarios/clean_flood.json";
+  CHECK(run({scenario, "--seed", "x"}, sim_command) == 2);
+  CHECK(run({scenario, "--seed", "-1"}, sim_command) == 2);
+  CHECK(run({scenario, "--seed"}, sim_command) == 2);
+  CHECK(run({scenario, "--frobnicate"}, sim_command) == 2);
+  CHECK(run({}, sim_command) == 2);
+  CHECK(run({root() + "/no/such.json"}, sim_command) == 2);
+  CHECK(run({"--bogus"}, replay_command) == 2);
+  CHECK(run({root() + "/no/such.jsonl"}, replay_command) == 2);
+}
+
+TEST_CASE("determinism: a scenario run twice gives the same inputs and outputs") {
+  Result<Scenario> s = load_scenario(root() + "/sim/scenarios/replay_small.json");
+  REQUIRE(s.ok());
+  const DeterminismResult r = check_determinism(s.value(), 77);
+  CHECK(r.same);
+  CHECK(r.inputs > 50);
+  CHECK_FALSE(r.first_difference);
+}
+
+}  // namespace
+}  // namespace herd
