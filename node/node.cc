@@ -24,7 +24,7 @@ int Node::peer_index(std::string_view name) const {
 
 void Node::on_client_line(ConnId conn, std::string_view line, Now now, Effects* out) {
   if (is_blank(line)) return;
-  std::vector<std::string_view> f = split_fields(line, 1);
+  Fields f = split_fields(line, 1);
   if (f[0] == "IAMAT") {
     iamat(conn, line, now, out);
   } else if (f[0] == "WHATSAT") {
@@ -36,7 +36,7 @@ void Node::on_client_line(ConnId conn, std::string_view line, Now now, Effects* 
 
 void Node::iamat(ConnId conn, std::string_view line, Now now, Effects* out) {
   ++counters_.iamat;
-  std::vector<std::string_view> f = split_fields(line, 4);
+  Fields f = split_fields(line, 4);
   std::optional<int64_t> t;
   if (f.size() != 4 || !parse_location(f[2]) || !(t = parse_time_ns(f[3]))) {
     return invalid(conn, line, out);
@@ -44,9 +44,9 @@ void Node::iamat(ConnId conn, std::string_view line, Now now, Effects* out) {
   std::string at = "AT ";
   at.append(config_.name).append(" ").append(format_time_diff(now.wall_ns, *t));
   at.append(" ").append(f[1]).append(" ").append(f[2]).append(" ").append(f[3]);
-  std::optional<Record> record = Record::from_at_line(at);
-  assert(record);  // Every field was validated above.
-  switch (records_.offer(std::move(*record))) {
+  std::optional<AtFields> fields = parse_at_line(at);
+  assert(fields);  // Every field was validated above.
+  switch (records_.offer(*fields)) {
     case RecordTable::Offer::kStored:
       flood(at, 1, -1, out);
       break;
@@ -65,7 +65,7 @@ void Node::iamat(ConnId conn, std::string_view line, Now now, Effects* out) {
 
 void Node::whatsat(ConnId conn, std::string_view line, Effects* out) {
   ++counters_.whatsat;
-  std::vector<std::string_view> f = split_fields(line, 4);
+  Fields f = split_fields(line, 4);
   if (f.size() != 4) return invalid(conn, line, out);
   std::optional<int64_t> radius_m = parse_radius_m(f[2]);
   std::optional<int> bound = parse_bound(f[3]);
@@ -105,18 +105,19 @@ void Node::on_peer_message(int peer, std::string_view message, Now, Effects* out
   assert(peer >= 0 && static_cast<size_t>(peer) < config_.neighbours.size());
   ++counters_.floods_in;
   std::optional<Flood> flood_msg = parse_flood(message);
-  std::optional<Record> record;
-  if (flood_msg) record = Record::from_at_line(std::string(flood_msg->at_line));
-  if (!record) {
+  std::optional<AtFields> fields;
+  if (flood_msg) fields = parse_at_line(flood_msg->at_line);
+  if (!fields) {
     ++counters_.floods_bad;
     log("ignored a malformed message from " + config_.neighbours[peer], out);
     return;
   }
-  std::string at(record->at_line());
-  switch (records_.offer(std::move(*record))) {
+  // Most floods arrive stale (every server hears each update once per link), so
+  // the record is only copied when the table stores it.
+  switch (records_.offer(*fields)) {
     case RecordTable::Offer::kStored:
       ++counters_.floods_stored;
-      flood(at, flood_msg->hops + 1, peer, out);
+      flood(fields->line, flood_msg->hops + 1, peer, out);
       break;
     case RecordTable::Offer::kStale:
       ++counters_.floods_stale;
@@ -147,12 +148,14 @@ void Node::crash() {
 
 void Node::flood(std::string_view at_line, int hops, int except_peer, Effects* out) {
   std::string message = make_flood(hops, at_line);
-  for (size_t i = 0; i < config_.neighbours.size(); ++i) {
-    if (static_cast<int>(i) == except_peer) continue;
+  int last = static_cast<int>(config_.neighbours.size()) - 1;
+  if (last == except_peer) --last;
+  for (int i = 0; i <= last; ++i) {
+    if (i == except_peer) continue;
     Effect e;
     e.kind = EffectKind::kSendPeer;
-    e.peer = static_cast<int>(i);
-    e.bytes = message;
+    e.peer = i;
+    e.bytes = i == last ? std::move(message) : message;  // The last one takes it.
     out->push_back(std::move(e));
     ++counters_.floods_out;
   }

@@ -13,7 +13,7 @@ std::string make_peer_hello(std::string_view from, std::string_view to) {
 }
 
 std::optional<PeerHello> parse_peer_hello(std::string_view line) {
-  std::vector<std::string_view> f = split_fields(line, 3);
+  Fields f = split_fields(line, 3);
   if (f.size() != 3 || f[0] != "PEER") return std::nullopt;
   return PeerHello{f[1], f[2]};
 }

@@ -68,12 +68,9 @@ bool within(const Decimal& d, int64_t limit) {
 
 }  // namespace
 
-bool is_field_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
-std::vector<std::string_view> split_fields(std::string_view line, size_t max_fields) {
-  std::vector<std::string_view> fields;
+Fields split_fields(std::string_view line, size_t max_fields) {
+  assert(max_fields < Fields::kFieldsMax);
+  Fields fields;
   size_t i = 0;
   while (i < line.size() && fields.size() <= max_fields) {
     while (i < line.size() && is_field_space(line[i])) ++i;

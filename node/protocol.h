@@ -2,6 +2,7 @@
 // line into fields, validating locations, times, radii and bounds exactly (decimal
 // text, never floats), and formatting the AT line's time difference.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,11 +12,28 @@
 namespace herd {
 
 // Space, tab, CR, FF, VT: the bytes that separate fields.
-bool is_field_space(char c);
+inline bool is_field_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+// At most kFieldsMax fields, held inline: splitting a line allocates nothing.
+class Fields {
+ public:
+  static constexpr size_t kFieldsMax = 8;
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  std::string_view operator[](size_t i) const { return v_[i]; }
+  void push_back(std::string_view f) { v_[n_++] = f; }
+
+ private:
+  std::array<std::string_view, kFieldsMax> v_;
+  size_t n_ = 0;
+};
 
 // Splits on runs of field space; leading and trailing space is ignored.
 // Returns at most `max_fields + 1` fields, so a caller can tell "too many" cheaply.
-std::vector<std::string_view> split_fields(std::string_view line, size_t max_fields);
+// REQUIRES: max_fields < Fields::kFieldsMax.
+Fields split_fields(std::string_view line, size_t max_fields);
 
 // True when the line holds nothing but field space (such lines get no reply).
 bool is_blank(std::string_view line);

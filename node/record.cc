@@ -1,7 +1,9 @@
 #include "node/record.h"
 
 #include <algorithm>
-#include <vector>
+#include <cassert>
+#include <cstring>
+#include <new>
 
 #include "node/protocol.h"
 
@@ -10,7 +12,7 @@ namespace {
 
 // "+0.263873386": a sign, digits, '.', nine digits.
 bool valid_diff(std::string_view diff) {
-  if (diff.size() < 12 || (diff[0] != '+' && diff[0] != '-')) return false;
+  if (diff.size() < 12 || diff.size() > 40 || (diff[0] != '+' && diff[0] != '-')) return false;
   size_t dot = diff.find('.');
   if (dot == std::string_view::npos || dot < 2 || diff.size() - dot - 1 != 9) return false;
   for (size_t i = 1; i < diff.size(); ++i) {
@@ -19,61 +21,144 @@ bool valid_diff(std::string_view diff) {
   return true;
 }
 
+int compare_key(int64_t a_ns, std::string_view a_origin, std::string_view a_loc,
+                const Record& b) {
+  if (a_ns != b.time_ns()) return a_ns < b.time_ns() ? -1 : 1;
+  if (int c = a_origin.compare(b.origin())) return c;
+  return a_loc.compare(b.location());
+}
+
 }  // namespace
 
-std::optional<Record> Record::from_at_line(std::string at_line) {
-  if (at_line.size() > UINT32_MAX) return std::nullopt;
-  std::vector<std::string_view> f = split_fields(at_line, 6);
+std::optional<AtFields> parse_at_line(std::string_view line) {
+  if (line.size() > UINT32_MAX / 2) return std::nullopt;
+  Fields f = split_fields(line, 6);
   if (f.size() != 6 || f[0] != "AT" || !valid_diff(f[2])) return std::nullopt;
   if (!parse_location(f[4])) return std::nullopt;
   std::optional<int64_t> t = parse_time_ns(f[5]);
   if (!t) return std::nullopt;
-  Record r;
-  auto at = [&](std::string_view v) { return static_cast<uint32_t>(v.data() - at_line.data()); };
-  auto len = [](std::string_view v) { return static_cast<uint32_t>(v.size()); };
-  r.origin_at_ = at(f[1]), r.origin_len_ = len(f[1]);
-  r.client_at_ = at(f[3]), r.client_len_ = len(f[3]);
-  r.location_at_ = at(f[4]), r.location_len_ = len(f[4]);
-  r.time_at_ = at(f[5]), r.time_len_ = len(f[5]);
-  r.time_ns_ = *t;
-  r.line_ = std::move(at_line);  // Offsets stay valid: they are relative.
-  return r;
+  // Records are kept as single-space lines (as servers write them), so offsets can
+  // be derived from lengths; anything else is not a server's AT line.
+  if (f[5].data() + f[5].size() != line.data() + line.size() || line.substr(0, 3) != "AT ") {
+    return std::nullopt;
+  }
+  size_t spaces = 0;
+  for (char c : line) spaces += (c == ' ');
+  if (spaces != 5 || f[1].size() > kAtPartBytesMax || f[4].size() > kAtPartBytesMax) {
+    return std::nullopt;
+  }
+  return AtFields{line, f[1], f[3], f[4], f[5], *t};
+}
+
+std::optional<Record> Record::from_at_line(std::string_view at_line) {
+  std::optional<AtFields> f = parse_at_line(at_line);
+  if (!f) return std::nullopt;
+  return Record(*f);
+}
+
+Record::Record(const AtFields& f) {
+  void* memory = ::operator new(sizeof(Block) + f.line.size());
+  Block* b = new (memory) Block;
+  auto offset = [&](std::string_view v) { return static_cast<uint32_t>(v.data() - f.line.data()); };
+  b->time_ns = f.time_ns;
+  b->line_len = static_cast<uint32_t>(f.line.size());
+  b->client_at = offset(f.client);
+  b->client_len = static_cast<uint32_t>(f.client.size());
+  b->location_at = offset(f.location);
+  b->location_len = static_cast<uint16_t>(f.location.size());
+  b->origin_len = static_cast<uint16_t>(f.origin.size());
+  b->client_hash = RecordTable::hash(f.client);
+  std::memcpy(reinterpret_cast<char*>(b + 1), f.line.data(), f.line.size());
+  block_.reset(b);
 }
 
 bool Record::newer_than(const Record& other) const {
-  if (time_ns_ != other.time_ns_) return time_ns_ > other.time_ns_;
-  if (origin() != other.origin()) return origin() > other.origin();
-  return location() > other.location();
+  return compare_key(time_ns(), origin(), location(), other) > 0;
 }
 
-size_t RecordTable::Hash::operator()(std::string_view client) const {
-  return std::hash<std::string_view>{}(client);
+bool newer(const AtFields& a, const Record& b) {
+  return compare_key(a.time_ns, a.origin, a.location, b) > 0;
+}
+
+uint32_t RecordTable::hash(std::string_view client) {
+  // FNV-1a, then a final mix so the low bits (the slot index) depend on every byte.
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : client) h = (h ^ c) * 1099511628211ull;
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 32;
+  return static_cast<uint32_t>(h);
+}
+
+size_t RecordTable::slot_of(std::string_view client, uint32_t h) const {
+  size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    const Record& r = slots_[i];
+    if (!r.block_ || (r.block_->client_hash == h && r.client() == client)) return i;
+  }
+}
+
+void RecordTable::grow() {
+  std::vector<Record> old = std::move(slots_);
+  slots_ = std::vector<Record>(old.empty() ? 16 : old.size() * 2);
+  size_t mask = slots_.size() - 1;
+  for (Record& r : old) {
+    if (!r.block_) continue;
+    size_t i = r.block_->client_hash & mask;
+    while (slots_[i].block_) i = (i + 1) & mask;
+    slots_[i] = std::move(r);
+  }
+}
+
+RecordTable::Offer RecordTable::offer(const AtFields& f) {
+  // Keep the load at most one half, so probes stay short.
+  if ((size_ + 1) * 2 > slots_.size()) grow();
+  uint32_t h = hash(f.client);
+  Record& slot = slots_[slot_of(f.client, h)];
+  if (slot.block_) {
+    if (!newer(f, slot)) return Offer::kStale;
+    slot = Record(f);
+    return Offer::kStored;
+  }
+  if (size_ >= max_records_) return Offer::kFull;
+  slot = Record(f);
+  ++size_;
+  return Offer::kStored;
 }
 
 RecordTable::Offer RecordTable::offer(Record record) {
-  auto it = set_.find(record.client());
-  if (it == set_.end()) {
-    if (set_.size() >= max_records_) return Offer::kFull;
-    set_.insert(std::move(record));
-    return Offer::kStored;
+  assert(record.block_);
+  if ((size_ + 1) * 2 > slots_.size()) grow();
+  Record& slot = slots_[slot_of(record.client(), record.client_hash())];
+  if (slot.block_) {
+    if (!record.newer_than(slot)) return Offer::kStale;
+  } else if (size_ >= max_records_) {
+    return Offer::kFull;
+  } else {
+    ++size_;
   }
-  if (!record.newer_than(*it)) return Offer::kStale;
-  // Set elements are const: swap the value inside its node, which keeps the key.
-  auto node = set_.extract(it);
-  node.value() = std::move(record);
-  set_.insert(std::move(node));
+  slot = std::move(record);
   return Offer::kStored;
 }
 
 const Record* RecordTable::find(std::string_view client) const {
-  auto it = set_.find(client);
-  return it == set_.end() ? nullptr : &*it;
+  if (slots_.empty()) return nullptr;
+  const Record& r = slots_[slot_of(client, hash(client))];
+  return r.block_ ? &r : nullptr;
+}
+
+void RecordTable::clear() {
+  slots_.clear();
+  slots_.shrink_to_fit();
+  size_ = 0;
 }
 
 void RecordTable::for_each_sorted(const std::function<void(const Record&)>& visit) const {
   std::vector<const Record*> all;
-  all.reserve(set_.size());
-  for (const Record& r : set_) all.push_back(&r);
+  all.reserve(size_);
+  for (const Record& r : slots_) {
+    if (r.block_) all.push_back(&r);
+  }
   std::sort(all.begin(), all.end(),
             [](const Record* a, const Record* b) { return a->client() < b->client(); });
   for (const Record* r : all) visit(*r);

@@ -1,79 +1,99 @@
 // A client's location record and the table of the newest record per client.
-// A record is the AT line exactly as its origin server produced it; every other
-// field is a view into that line, so a record costs one allocation.
+// A record is the AT line exactly as its origin server produced it, kept in one heap
+// block with the offsets of its fields: a stored record costs one allocation, and
+// the table one pointer-sized slot (memory per record is a target: issue 6).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
-#include <string>
 #include <string_view>
-#include <unordered_set>
+#include <vector>
 
 namespace herd {
 
+// The fields of an AT line, as views into it: "AT <origin> <diff> <client>
+// <location> <time>". Parsing validates every field; nothing is copied.
+struct AtFields {
+  std::string_view line, origin, client, location, time_text;
+  int64_t time_ns = 0;
+};
+// Origin names and locations longer than kAtPartBytesMax are not a server's.
+constexpr size_t kAtPartBytesMax = 65535;
+std::optional<AtFields> parse_at_line(std::string_view line);
+
 class Record {
  public:
-  // Parses "AT <origin> <diff> <client> <location> <time>" (single spaces, as
-  // servers produce it). Returns nothing when a field is malformed.
-  static std::optional<Record> from_at_line(std::string at_line);
+  Record() = default;  // An empty record: only a free table slot is one.
+  static std::optional<Record> from_at_line(std::string_view at_line);
+  explicit Record(const AtFields& fields);  // Copies the line into one block.
 
-  std::string_view at_line() const { return line_; }
-  std::string_view origin() const { return part(origin_at_, origin_len_); }
-  std::string_view client() const { return part(client_at_, client_len_); }
-  std::string_view location() const { return part(location_at_, location_len_); }
-  std::string_view time_text() const { return part(time_at_, time_len_); }
-  int64_t time_ns() const { return time_ns_; }
+  std::string_view at_line() const { return view(0, block_->line_len); }
+  std::string_view origin() const { return view(3, block_->origin_len); }
+  std::string_view client() const { return view(block_->client_at, block_->client_len); }
+  std::string_view location() const { return view(block_->location_at, block_->location_len); }
+  std::string_view time_text() const {
+    uint32_t at = block_->location_at + block_->location_len + 1;
+    return view(at, block_->line_len - at);
+  }
+  int64_t time_ns() const { return block_->time_ns; }
+  uint32_t client_hash() const { return block_->client_hash; }
 
   // PROTOCOL.md's total order: (client time in ns, origin name, location bytes).
   bool newer_than(const Record& other) const;
 
  private:
-  Record() = default;
-  std::string_view part(uint32_t at, uint32_t len) const {
-    return std::string_view(line_).substr(at, len);
+  friend class RecordTable;
+  struct Block {  // 32 bytes, then the line's bytes.
+    int64_t time_ns;
+    uint32_t line_len, client_at, client_len, location_at;
+    uint32_t client_hash;  // Kept so the table grows without rehashing the bytes.
+    uint16_t location_len, origin_len;
+    const char* chars() const { return reinterpret_cast<const char*>(this + 1); }
+  };
+  struct Free {
+    void operator()(Block* b) const { ::operator delete(b); }
+  };
+  std::string_view view(uint32_t at, uint32_t len) const {
+    return std::string_view(block_->chars() + at, len);
   }
-  std::string line_;
-  int64_t time_ns_ = 0;
-  uint32_t origin_at_ = 0, origin_len_ = 0;
-  uint32_t client_at_ = 0, client_len_ = 0;
-  uint32_t location_at_ = 0, location_len_ = 0;
-  uint32_t time_at_ = 0, time_len_ = 0;
+  std::unique_ptr<Block, Free> block_;
 };
 
-// The newest record per client, at most `max_records` clients.
+// True when `a` is newer than `b` under PROTOCOL.md's total order.
+bool newer(const AtFields& a, const Record& b);
+
+// The newest record per client, at most `max_records` clients. Open addressing with
+// linear probing over a power-of-two array of records; records are never removed
+// one by one (only clear()), so no tombstones are needed.
 class RecordTable {
  public:
   explicit RecordTable(size_t max_records) : max_records_(max_records) {}
 
   enum class Offer { kStored, kStale, kFull };
-  // Stores `record` when it is newer than the client's current one (or the client
-  // is new and the table has room).
+  // Stores the record when it is newer than the client's current one (or the client
+  // is new and the table has room). Allocates only when it stores.
+  Offer offer(const AtFields& fields);
   Offer offer(Record record);
 
   const Record* find(std::string_view client) const;
-  size_t size() const { return set_.size(); }
+  size_t size() const { return size_; }
   size_t max_records() const { return max_records_; }
-  void clear() { set_.clear(); }
+  void clear();
 
   // Visits every record in client-id byte order (never hash order: determinism).
   void for_each_sorted(const std::function<void(const Record&)>& visit) const;
 
+  static uint32_t hash(std::string_view client);
+
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view client) const;
-    size_t operator()(const Record& r) const { return (*this)(r.client()); }
-  };
-  struct Eq {
-    using is_transparent = void;
-    static std::string_view key(std::string_view s) { return s; }
-    static std::string_view key(const Record& r) { return r.client(); }
-    template <class A, class B>
-    bool operator()(const A& a, const B& b) const { return key(a) == key(b); }
-  };
+  size_t slot_of(std::string_view client, uint32_t h) const;  // Match, or the empty slot.
+  void grow();
+
   size_t max_records_;
-  std::unordered_set<Record, Hash, Eq> set_;
+  size_t size_ = 0;
+  std::vector<Record> slots_;  // Empty records (null blocks) are free slots.
 };
 
 }  // namespace herd
