@@ -40,6 +40,11 @@ HerdHost::HerdHost(uv_loop_t* loop, Topology topology, std::vector<std::string> 
       hosted_(std::move(hosted)),
       options_(std::move(options)),
       places_(std::make_unique<PlacesClient>(loop, options_.places)) {
+  if (options_.faults) {
+    assert(hosted_.size() == topology_.nodes.size());
+    faults_ = std::make_unique<LiveFaults>(loop_, fault_topology(topology_), *options_.faults,
+                                           [this](std::string_view name) { return server(name); });
+  }
   for (size_t i = 0; i < topology_.nodes.size(); ++i) {
     const TopologyNode& node = topology_.nodes[i];
     if (std::find(hosted_.begin(), hosted_.end(), node.name) == hosted_.end()) continue;
@@ -49,6 +54,11 @@ HerdHost::HerdHost(uv_loop_t* loop, Topology topology, std::vector<std::string> 
     config.log_path = options_.log_dir + "/" + node.name + ".log";
     config.places_api = options_.places.api;
     config.max_clients = options_.max_clients;
+    if (faults_) {
+      config.wrap_link = [faults = faults_.get()](int, PeerLink* inner) {
+        return faults->wrap(inner);
+      };
+    }
     servers_.push_back(std::make_unique<ServerHost>(loop_, std::move(config), places_.get()));
     servers_.back()->set_on_peer_change([this] { check_ready(); });
   }
@@ -87,10 +97,34 @@ Result<bool> HerdHost::start() {
     Result<bool> opened = host->open(address.value());
     if (!opened.ok()) return Error{node.name + ": " + opened.error()};
   }
+  if (faults_) faults_->log_start();
+  Result<bool> console = open_console();
+  if (!console.ok()) return console;
   Result<bool> pointed = point_links();
   if (!pointed.ok()) return pointed;
   for (auto& host : servers_) host->start_peers();
   return true;
+}
+
+Result<bool> HerdHost::open_console() {
+  if (options_.admin_port < 0 && !options_.stdin_console) return true;
+  console_ = std::make_unique<Console>(
+      loop_, [this](std::string_view line, std::string_view source) {
+        return console_answer(line, source);
+      });
+  if (options_.admin_port >= 0) return console_->listen(options_.admin_port);
+  return true;
+}
+
+std::string HerdHost::console_answer(std::string_view line, std::string_view source) {
+  if (faults_) return faults_->execute(line, source);
+  return line.find_first_not_of(" \t\r") == std::string_view::npos
+             ? ""
+             : "error: this herd has no fault layer\n";
+}
+
+std::string HerdHost::admin_text() const {
+  return console_ && console_->port() > 0 ? console_->listen_text() : "";
 }
 
 // Each link dials its neighbour where it really listens: the bound port of a
@@ -140,7 +174,10 @@ void HerdHost::finish_ready(bool complete) {
   if (ready_timer_) ready_timer_.reset();  // Timer's destructor closes the handle.
   std::function<void(bool)> ready = std::move(ready_);
   ready_ = nullptr;
-  if (ready && !stopping_) ready(complete);
+  if (stopping_) return;
+  if (faults_) faults_->start_timeline();
+  if (console_ && options_.stdin_console) console_->read_stdin();
+  if (ready) ready(complete);
 }
 
 void HerdHost::handle_signals() {
@@ -170,6 +207,8 @@ void HerdHost::stop(std::string_view why) {
              [](uv_handle_t* handle) noexcept { delete static_cast<SignalBox*>(handle->data); });
   }
   signals_.clear();
+  if (console_) console_->close();
+  if (faults_) faults_->close();
   for (auto& host : servers_) host->close(why);
   places_->close([this] { places_closed_ = true; });
 }

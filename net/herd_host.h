@@ -1,6 +1,9 @@
 // Every hosted server of a topology on one libuv loop: `herd run` hosts all of
 // them, `herd node NAME` one; the code is the same. Owns the ServerHosts, the one
-// PlacesClient they share, the signal handles and the readiness timer.
+// PlacesClient they share, the signal handles and the readiness timer, and, when
+// asked for, the fault layer (net/live_faults.h: every peer link's send path goes
+// through a FaultyLink) and the console (net/console.h: stdin and an admin port).
+// The faults timeline starts, and stdin is read, once the herd is ready.
 //
 // Life: construct, start() (binds every listener, then points each link at the
 // port its neighbour actually bound, then dials), run the loop; stop() (a signal
@@ -10,12 +13,15 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <uv.h>
 
+#include "net/console.h"
+#include "net/live_faults.h"
 #include "net/places_client.h"
 #include "net/server_host.h"
 #include "net/uv_timer.h"
@@ -31,6 +37,10 @@ struct HostOptions {
   size_t max_clients = 20'000;
   PlacesConfig places;
   uint64_t ready_timeout_ms = 5000;
+  // The fault layer; REQUIRES: every server of the topology is hosted.
+  std::optional<FaultSetup> faults;
+  int admin_port = -1;         // >= 0: the console on 127.0.0.1:admin_port (0: ephemeral).
+  bool stdin_console = false;  // Read console commands from stdin (when readable).
 };
 
 class HerdHost {
@@ -59,6 +69,9 @@ class HerdHost {
 
   const std::vector<std::unique_ptr<ServerHost>>& servers() const { return servers_; }
   ServerHost* server(std::string_view name) const;
+  LiveFaults* faults() const { return faults_.get(); }
+  // "127.0.0.1:12345" once the admin port listens; empty otherwise.
+  std::string admin_text() const;
 
  private:
   struct SignalBox;
@@ -68,6 +81,8 @@ class HerdHost {
   bool links_up() const;
   void check_ready();
   void finish_ready(bool complete);
+  Result<bool> open_console();
+  std::string console_answer(std::string_view line, std::string_view source);
 
   uv_loop_t* loop_;
   Topology topology_;
@@ -75,6 +90,9 @@ class HerdHost {
   HostOptions options_;
   std::unique_ptr<PlacesClient> places_;
   bool places_closed_ = false;
+  // Declared before servers_: the FaultyLinks the servers own refer to it.
+  std::unique_ptr<LiveFaults> faults_;
+  std::unique_ptr<Console> console_;
   std::vector<std::unique_ptr<ServerHost>> servers_;  // In topology file order.
   std::vector<SignalBox*> signals_;                   // Each freed by its close callback.
   std::unique_ptr<Timer> ready_timer_;

@@ -45,7 +45,7 @@ void PeerLink::start() {
 }
 
 void PeerLink::dial() {
-  if (stopped_ || stream_ != nullptr) return;
+  if (stopped_ || suspended_ || stream_ != nullptr) return;
   stream_ = LineStream::create(loop_, this, 0, peer_limits(config_));
   int rc = stream_->connect(reinterpret_cast<const struct sockaddr*>(&config_.address));
   if (rc != 0) stream_->close(std::string("connect ") + uv_strerror(rc));
@@ -63,8 +63,8 @@ void PeerLink::on_connected(LineStream* stream, int status) {
 }
 
 void PeerLink::adopt(LineStream* stream) {
-  if (stopped_) {
-    stream->close("shutdown");
+  if (stopped_ || suspended_) {
+    stream->close(stopped_ ? "shutdown" : "crashed");
     return;
   }
   stream->set_handler(this);
@@ -127,7 +127,7 @@ void PeerLink::on_closed(LineStream* stream) {
   last_down_ = stream->close_reason();
   if (stopped_) return;
   if (was_up) events_->on_peer_down(config_.index);
-  if (config_.dials) schedule_retry();
+  if (config_.dials && !suspended_) schedule_retry();
 }
 
 void PeerLink::schedule_retry() {
@@ -136,7 +136,7 @@ void PeerLink::schedule_retry() {
 }
 
 void PeerLink::on_timer() {
-  if (stopped_) return;
+  if (stopped_ || suspended_) return;
   if (stream_ == nullptr) {
     dial();
   } else if (!up_) {
@@ -149,6 +149,22 @@ void PeerLink::close() {
   stopped_ = true;
   timer_.close();
   if (stream_ != nullptr) stream_->close("shutdown");
+}
+
+void PeerLink::suspend(std::string_view reason) {
+  if (stopped_ || suspended_) return;
+  suspended_ = true;
+  timer_.stop();
+  if (stream_ != nullptr) stream_->close(std::string(reason));
+}
+
+void PeerLink::resume() {
+  if (stopped_ || !suspended_) return;
+  suspended_ = false;
+  backoff_ms_ = config_.backoff_min_ms;
+  // A connection closed by suspend() may not have reported yet; its on_closed
+  // schedules the retry instead.
+  if (config_.dials && stream_ == nullptr) dial();
 }
 
 void PeerLink::send(std::string_view message) {
@@ -166,6 +182,7 @@ void PeerLink::send(std::string_view message) {
     return;
   }
   log_->event("send", config_.peer, message);
+  ++sent_;
   std::string bytes;
   bytes.reserve(message.size() + 1);
   bytes.append(message).push_back('\n');

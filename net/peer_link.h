@@ -8,6 +8,10 @@
 //
 // send() writes the message and '\n' when the link is up and fewer than
 // `max_queued_bytes` are queued; otherwise the message is dropped (and logged).
+//
+// Fault injection (net/live_faults.h) can suspend a link while its server is
+// crashed: the connection closes, nothing is dialed or adopted until resume(), which
+// dials again at once (when this side dials) with the backoff reset.
 // Owned by its ServerHost; must outlive every stream it handled (the host is
 // destroyed only after the loop has closed every handle).
 #pragma once
@@ -65,10 +69,17 @@ class PeerLink final : public Link, private LineStream::Handler {
   // Closes the connection and the timer; no reconnect, no further events.
   void close();
 
+  // Closes the connection (logged as `reason`) and stops dialing and adopting, until
+  // resume(). Both are idempotent and ignored after close().
+  void suspend(std::string_view reason);
+  void resume();
+
   void send(std::string_view message) override;
   bool up() const override { return up_; }
   const PeerLinkConfig& config() const { return config_; }
   uint64_t dropped() const { return dropped_; }
+  uint64_t sent() const { return sent_; }  // Messages written to a connection.
+  bool suspended() const { return suspended_; }
 
  private:
   void dial();
@@ -89,8 +100,10 @@ class PeerLink final : public Link, private LineStream::Handler {
   LineStream* stream_ = nullptr;  // Current connection (connecting, greeting or up).
   bool up_ = false;
   bool stopped_ = false;
+  bool suspended_ = false;
   uint64_t backoff_ms_;
   uint64_t dropped_ = 0;
+  uint64_t sent_ = 0;
   std::string last_down_;  // The last reason logged while down.
 };
 

@@ -48,7 +48,7 @@ ServerHost::ServerHost(uv_loop_t* loop, ServerHostConfig config, PlacesClient* p
     peers_.push_back(std::make_unique<PeerLink>(loop_, std::move(link), &log_, events));
     Link* send_link = peers_.back().get();
     if (config_.wrap_link) {
-      wrapped_.push_back(config_.wrap_link(static_cast<int>(i), send_link));
+      wrapped_.push_back(config_.wrap_link(static_cast<int>(i), peers_.back().get()));
       send_link = wrapped_.back().get();
     }
     send_links_.push_back(send_link);
@@ -64,7 +64,14 @@ Result<bool> ServerHost::open(const struct sockaddr_storage& listen_address) {
   Result<bool> opened = log_.open(config_.log_path);
   if (!opened.ok()) return opened;
   log_.event("start", config_.name, std::to_string(getpid()));
-  const auto* address = reinterpret_cast<const struct sockaddr*>(&listen_address);
+  listen_address_ = listen_address;
+  return listen();
+}
+
+// Binds listen_address_ and keeps the bound address there, so that a restart
+// binds the same port even when the first bind chose it.
+Result<bool> ServerHost::listen() {
+  const auto* address = reinterpret_cast<const struct sockaddr*>(&listen_address_);
   listener_ = new Listener;
   listener_->owner = this;
   uv_tcp_init(loop_, &listener_->tcp);
@@ -81,11 +88,11 @@ Result<bool> ServerHost::open(const struct sockaddr_storage& listen_address) {
     log_.event("note", "-", message);
     return Error{message};
   }
-  struct sockaddr_storage bound;
-  int length = sizeof bound;
-  uv_tcp_getsockname(&listener_->tcp, reinterpret_cast<struct sockaddr*>(&bound), &length);
-  port_ = address_port(reinterpret_cast<struct sockaddr*>(&bound));
-  listen_text_ = format_address(reinterpret_cast<struct sockaddr*>(&bound));
+  int length = sizeof listen_address_;
+  uv_tcp_getsockname(&listener_->tcp, reinterpret_cast<struct sockaddr*>(&listen_address_),
+                     &length);
+  port_ = address_port(reinterpret_cast<struct sockaddr*>(&listen_address_));
+  listen_text_ = format_address(reinterpret_cast<struct sockaddr*>(&listen_address_));
   log_.event("listen", config_.name, listen_text_);
   return true;
 }
@@ -119,6 +126,30 @@ void ServerHost::close(std::string_view why) {
   }
   for (auto& peer : peers_) peer->close();
   log_.close();
+}
+
+void ServerHost::crash() {
+  if (closing_ || crashed_) return;
+  crashed_ = true;
+  if (listener_ != nullptr) {
+    // uv_close closes the socket now: a connect from here on is refused.
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_->tcp), &ServerHost::listener_close_cb);
+    listener_ = nullptr;
+  }
+  for (auto& [id, client] : clients_) {
+    if (client->stream() != nullptr) client->stream()->close("crash");
+  }
+  for (auto& peer : peers_) peer->suspend("crash");
+  node_.crash();
+}
+
+Result<bool> ServerHost::restart() {
+  if (closing_ || !crashed_) return true;
+  Result<bool> listening = listen();
+  if (!listening.ok()) return listening;
+  crashed_ = false;
+  for (auto& peer : peers_) peer->resume();
+  return true;
 }
 
 void ServerHost::connection_cb(uv_stream_t* server, int status) noexcept {

@@ -5,6 +5,12 @@
 // client's reply queue, kPlacesRequest to the PlacesClient, kLog to the log. A
 // connection whose first line is a neighbour's hello is handed to that PeerLink.
 //
+// Fault injection (net/live_faults.h) wraps each PeerLink's send path (wrap_link)
+// and can crash the server: crash() closes the listener and every connection,
+// clients' and peers', suspends the links and loses the core's memory
+// (Node::crash()); restart() listens again on the same address (the same port, also
+// when it was ephemeral) and resumes the links, which reconnect as usual.
+//
 // Owns its ClientConns, PeerLinks and LogWriter; its listener handle is freed in its
 // close callback, its streams free themselves. REQUIRES: the ServerHost outlives
 // the loop's last callback for it: call close(), run the loop until it is empty,
@@ -45,7 +51,8 @@ struct ServerHostConfig {
   int listen_backlog = 1024;
   // When set, kSendPeer goes through wrap_link(peer, that peer's PeerLink) instead of
   // the PeerLink itself: the seam for a fault-injecting decorator (node/faulty_link.h).
-  std::function<std::unique_ptr<Link>(int peer, Link* inner)> wrap_link;
+  // Called from the constructor; the PeerLink outlives the returned Link.
+  std::function<std::unique_ptr<Link>(int peer, PeerLink* inner)> wrap_link;
 };
 
 class ServerHost final : private LineStream::Handler, private PeerLink::Events {
@@ -64,6 +71,13 @@ class ServerHost final : private LineStream::Handler, private PeerLink::Events {
   // Stops accepting, closes every connection, link and timer. Idempotent.
   void close(std::string_view why);
 
+  // A simulated crash (see above). REQUIRES: open() succeeded. Ignored while closing
+  // or already crashed.
+  void crash();
+  // Errors: "cannot listen on <addr>: <why>" (the server stays crashed).
+  Result<bool> restart();
+  bool crashed() const { return crashed_; }
+
   const std::string& name() const { return config_.name; }
   int port() const { return port_; }           // The bound port, after open().
   const std::string& listen_text() const { return listen_text_; }
@@ -78,6 +92,7 @@ class ServerHost final : private LineStream::Handler, private PeerLink::Events {
   struct Listener;
   static void connection_cb(uv_stream_t* server, int status) noexcept;
   static void listener_close_cb(uv_handle_t* handle) noexcept;
+  Result<bool> listen();
   void on_connection(int status);
   bool adopt_if_peer(LineStream* stream, std::string_view line);
   ClientConn* find_client(ConnId id) const;
@@ -103,6 +118,7 @@ class ServerHost final : private LineStream::Handler, private PeerLink::Events {
   Node node_;
   LogWriter log_;
   Listener* listener_ = nullptr;  // Freed by its close callback.
+  struct sockaddr_storage listen_address_{};  // As bound (its real port).
   int port_ = 0;
   std::string listen_text_;
   std::vector<std::unique_ptr<PeerLink>> peers_;  // Index = the core's peer index.
@@ -111,6 +127,7 @@ class ServerHost final : private LineStream::Handler, private PeerLink::Events {
   std::map<ConnId, std::unique_ptr<ClientConn>> clients_;
   ConnId next_conn_ = 1;
   bool closing_ = false;
+  bool crashed_ = false;
   std::function<void()> on_peer_change_;
 };
 

@@ -1,6 +1,7 @@
 // The `herd` command line: a table of subcommands, each a function from its
 // arguments to an exit status (0 ok, 1 a run-time failure, 2 a usage error).
 // Later subcommands (sim, replay, bench) are rows of kCommands.
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -132,6 +133,9 @@ void close_loop(uv_loop_t* loop) {
 int serve(Topology topology, std::vector<std::string> hosted, ServeOptions options) {
   raise_fd_limit();
   signal(SIGPIPE, SIG_IGN);  // Why: a write to a closed peer must be an error value.
+  // Why: with stdin closed, fd 0 would go to the next descriptor opened (libuv's own
+  // pipes among them), which the stdin console would then read.
+  if (fcntl(STDIN_FILENO, F_GETFD) < 0) open("/dev/null", O_RDONLY);
   // Why: a background herd reading its terminal (the stdin console) would be
   // stopped; ignored, the read fails and the console lets stdin go.
   signal(SIGTTIN, SIG_IGN);

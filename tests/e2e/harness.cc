@@ -120,12 +120,32 @@ bool HerdProcess::start(const std::vector<std::string>& args, int ready_timeout_
     error_ = std::string("pipe2: ") + std::strerror(errno);
     return false;
   }
+  int in_fds[2] = {-1, -1};
+  if (want_stdin_pipe_ && ::pipe2(in_fds, O_CLOEXEC) != 0) {
+    error_ = std::string("pipe2: ") + std::strerror(errno);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return false;
+  }
   std::string bin = herd_bin();
   std::vector<std::string> argv_store = {bin};
   argv_store.insert(argv_store.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_store) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The child's environment is built here: nothing but async-signal-safe calls may
+  // run between fork and exec.
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    if (env_.count(std::string(entry.substr(0, entry.find('=')))) == 0) env_store.emplace_back(entry);
+  }
+  for (const auto& [name, value] : env_) {
+    if (value) env_store.push_back(name + "=" + *value);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -140,14 +160,16 @@ bool HerdProcess::start(const std::vector<std::string>& args, int ready_timeout_
     if (::getppid() != parent) ::_exit(126);
     ::dup2(fds[1], STDOUT_FILENO);
     ::dup2(fds[1], STDERR_FILENO);
-    int devnull = ::open("/dev/null", O_RDONLY);
+    int devnull = in_fds[0] >= 0 ? in_fds[0] : ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
-    ::execve(argv[0], argv.data(), environ);
+    ::execve(argv[0], argv.data(), envp.data());
     const char msg[] = "herd e2e: execve failed\n";
     (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
     ::_exit(127);
   }
   ::close(fds[1]);
+  if (in_fds[0] >= 0) ::close(in_fds[0]);
+  stdin_fd_ = in_fds[1];
   pid_ = pid;
   out_fd_ = fds[0];
   reader_ = std::thread([this] { drain(); });
@@ -190,6 +212,10 @@ bool HerdProcess::start(const std::vector<std::string>& args, int ready_timeout_
   return false;
 }
 
+void HerdProcess::set_env(const std::string& name, std::optional<std::string> value) {
+  env_[name] = std::move(value);
+}
+
 void HerdProcess::drain() {
   char buf[4096];
   for (;;) {
@@ -206,7 +232,25 @@ void HerdProcess::drain() {
   }
 }
 
+bool HerdProcess::write_stdin(std::string_view bytes) {
+  if (stdin_fd_ < 0) return false;
+  ::signal(SIGPIPE, SIG_IGN);  // Why: a child that exited must be an error, not a kill.
+  while (!bytes.empty()) {
+    ssize_t n = ::write(stdin_fd_, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+void HerdProcess::close_stdin() {
+  if (stdin_fd_ >= 0) ::close(stdin_fd_);
+  stdin_fd_ = -1;
+}
+
 void HerdProcess::finish() {
+  close_stdin();
   if (reader_.joinable()) reader_.join();
   if (out_fd_ >= 0) ::close(out_fd_);
   out_fd_ = -1;

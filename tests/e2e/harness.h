@@ -69,9 +69,20 @@ class HerdProcess {
   // REQUIRES: not running.
   bool start(const std::vector<std::string>& args, int ready_timeout_ms = 10'000);
 
+  // Changes the environment of the children the following start() calls spawn:
+  // `value` sets `name`, nullopt removes it. The rest of this process's environment is
+  // passed on unchanged (this process's own is never modified).
+  void set_env(const std::string& name, std::optional<std::string> value);
+
   // From the "herd: <Name> listening on <host>:<port>" lines; -1 when absent.
   int port(const std::string& name) const;
   const std::map<std::string, int>& ports() const { return ports_; }
+
+  // Before start(): the child's stdin becomes a pipe (instead of /dev/null) that
+  // write_stdin() writes to and close_stdin() closes (the child sees EOF).
+  void use_stdin_pipe() { want_stdin_pipe_ = true; }
+  bool write_stdin(std::string_view bytes);  // Every byte, or false (never SIGPIPE).
+  void close_stdin();
 
   // SIGTERM, then up to `term_timeout_ms` for the exit, then SIGKILL. Returns how the
   // child ended; harmless when it already ended (returns that status again).
@@ -91,6 +102,8 @@ class HerdProcess {
 
   pid_t pid_ = -1;
   int out_fd_ = -1;
+  int stdin_fd_ = -1;            // The write end of the child's stdin pipe.
+  bool want_stdin_pipe_ = false;
   std::thread reader_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -99,6 +112,7 @@ class HerdProcess {
   std::optional<ExitStatus> status_;
   std::map<std::string, int> ports_;
   std::string error_;
+  std::map<std::string, std::optional<std::string>> env_;  // set_env()'s changes.
 };
 
 // `herd run` hosting the default topology's five servers on ephemeral loopback ports

@@ -1,0 +1,188 @@
+#include "net/console.h"
+
+#include <cassert>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "net/address.h"
+
+namespace herd {
+
+struct Console::Listener {
+  uv_tcp_t tcp;
+};
+
+struct Console::StdinBox {
+  union {
+    uv_pipe_t pipe;
+    uv_tty_t tty;
+  } handle;
+  Console* owner;
+  LineFramer framer{kMaxLineBytes};
+  char buffer[kMaxLineBytes];
+};
+
+namespace {
+
+uv_handle_t* as_handle(void* handle) { return static_cast<uv_handle_t*>(handle); }
+
+}  // namespace
+
+Console::Console(uv_loop_t* loop, Execute execute, FILE* out)
+    : loop_(loop), execute_(std::move(execute)), out_(out) {}
+
+Console::~Console() {
+  // REQUIRES: close() ran and the loop ran dry.
+  assert(listener_ == nullptr && stdin_ == nullptr && clients_.empty());
+}
+
+Result<bool> Console::listen(int port) {
+  assert(listener_ == nullptr && !closed_);
+  Result<struct sockaddr_storage> address = resolve_address("127.0.0.1", port);
+  if (!address.ok()) return Error{"admin: " + address.error()};
+  const auto* addr = reinterpret_cast<const struct sockaddr*>(&address.value());
+  listener_ = new Listener;
+  uv_tcp_init(loop_, &listener_->tcp);
+  listener_->tcp.data = this;
+  int rc = uv_tcp_bind(&listener_->tcp, addr, 0);
+  if (rc == 0) {
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_->tcp), 16, &Console::connection_cb);
+  }
+  if (rc != 0) {
+    uv_close(as_handle(&listener_->tcp),
+             [](uv_handle_t* handle) noexcept { delete reinterpret_cast<Listener*>(handle); });
+    listener_ = nullptr;
+    return Error{"admin: cannot listen on " + format_address(addr) + ": " + uv_strerror(rc)};
+  }
+  struct sockaddr_storage bound;
+  int length = sizeof bound;
+  uv_tcp_getsockname(&listener_->tcp, reinterpret_cast<struct sockaddr*>(&bound), &length);
+  port_ = address_port(reinterpret_cast<struct sockaddr*>(&bound));
+  listen_text_ = format_address(reinterpret_cast<struct sockaddr*>(&bound));
+  return true;
+}
+
+void Console::connection_cb(uv_stream_t* server, int status) noexcept {
+  static_cast<Console*>(server->data)->on_connection(status);
+}
+
+void Console::on_connection(int status) {
+  if (status < 0 || closed_) return;
+  LineStream::Limits limits;
+  limits.max_line_bytes = kMaxLineBytes;
+  limits.max_output_bytes = kMaxOutputBytes;
+  LineStream* stream = LineStream::create(loop_, this, next_client_++, limits);
+  clients_[stream->id()] = stream;
+  if (stream->accept_from(reinterpret_cast<uv_stream_t*>(&listener_->tcp)) != 0) return;
+  if (clients_.size() > kMaxAdminClients) {
+    stream->write("error: too many admin connections (" + std::to_string(kMaxAdminClients) +
+                  ")\n");
+    stream->shutdown_and_close("too-many");
+    return;
+  }
+  stream->start_reading();
+}
+
+void Console::on_line(LineStream* stream, std::string_view line) {
+  if (closed_) return;
+  std::string answer = execute_(line, "admin " + stream->remote_address());
+  if (!answer.empty()) stream->write(std::move(answer));
+}
+
+void Console::on_eof(LineStream* stream) { stream->shutdown_and_close("eof"); }
+
+void Console::on_closed(LineStream* stream) { clients_.erase(stream->id()); }
+
+void Console::read_stdin() {
+  if (stdin_tried_ || closed_) return;
+  stdin_tried_ = true;
+  const uv_handle_type type = uv_guess_handle(0);
+  if (type != UV_TTY && type != UV_NAMED_PIPE) return;  // A file, /dev/null, closed.
+  auto* box = new StdinBox;
+  box->owner = this;
+  uv_handle_t* handle = as_handle(&box->handle);
+  if (type == UV_TTY) {
+    if (uv_tty_init(loop_, &box->handle.tty, 0, 0) != 0) {
+      delete box;  // Nothing was registered with the loop.
+      return;
+    }
+    handle->data = box;
+  } else {
+    uv_pipe_init(loop_, &box->handle.pipe, 0);
+    handle->data = box;
+    if (uv_pipe_open(&box->handle.pipe, 0) != 0) {
+      uv_close(handle, &Console::stdin_close_cb);
+      return;
+    }
+  }
+  stdin_ = box;
+  const int rc = uv_read_start(
+      reinterpret_cast<uv_stream_t*>(handle),
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) noexcept {
+        auto* self = static_cast<StdinBox*>(h->data);
+        *buf = uv_buf_init(self->buffer, sizeof self->buffer);
+      },
+      &Console::stdin_read_cb);
+  if (rc != 0) stop_stdin(uv_strerror(rc));
+}
+
+void Console::stdin_close_cb(uv_handle_t* handle) noexcept {
+  delete static_cast<StdinBox*>(handle->data);
+}
+
+void Console::stdin_read_cb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept {
+  auto* box = static_cast<StdinBox*>(stream->data);
+  if (box->owner != nullptr) box->owner->on_stdin_read(nread, buf);
+}
+
+void Console::on_stdin_read(ssize_t nread, const uv_buf_t* buf) {
+  if (nread == 0) return;  // EAGAIN: libuv calls again.
+  LineFramer& framer = stdin_->framer;
+  std::string_view line;
+  if (nread < 0) {
+    if (nread == UV_EOF && framer.finish(&line) == LineFramer::Status::kLine) answer_stdin(line);
+    return stop_stdin(nread == UV_EOF ? nullptr : uv_strerror(static_cast<int>(nread)));
+  }
+  framer.feed(std::string_view(buf->base, static_cast<size_t>(nread)));
+  while (stdin_ != nullptr) {
+    const LineFramer::Status status = framer.next(&line);
+    if (status == LineFramer::Status::kNeedMore) return;
+    if (status == LineFramer::Status::kTooLong) {
+      fprintf(out_, "error: line longer than %zu bytes; no longer reading stdin\n", kMaxLineBytes);
+      fflush(out_);
+      return stop_stdin(nullptr);
+    }
+    answer_stdin(line);
+  }
+}
+
+void Console::answer_stdin(std::string_view line) {
+  const std::string answer = execute_(line, "stdin");
+  if (answer.empty()) return;
+  fwrite(answer.data(), 1, answer.size(), out_);
+  fflush(out_);
+}
+
+void Console::stop_stdin(const char* why) {
+  if (stdin_ == nullptr) return;
+  if (why != nullptr) fprintf(stderr, "herd: no longer reading stdin: %s\n", why);
+  StdinBox* box = stdin_;
+  stdin_ = nullptr;
+  box->owner = nullptr;
+  uv_close(as_handle(&box->handle), &Console::stdin_close_cb);
+}
+
+void Console::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (listener_ != nullptr) {
+    uv_close(as_handle(&listener_->tcp),
+             [](uv_handle_t* handle) noexcept { delete reinterpret_cast<Listener*>(handle); });
+    listener_ = nullptr;
+  }
+  for (auto& [id, stream] : clients_) stream->close("shutdown");
+  stop_stdin(nullptr);
+}
+
+}  // namespace herd

@@ -1,0 +1,91 @@
+// The herd's console: command lines read from its stdin and from an admin TCP port
+// on 127.0.0.1 (`--admin-port N`), each handed to `execute`, whose answer goes back
+// where the line came from (stdout for stdin, the connection for an admin client).
+// What the commands mean is the executor's business (net/live_faults.h).
+//
+// stdin is read only when it is a terminal, a pipe or a socket; a regular file,
+// /dev/null or a closed stdin is left alone, and at EOF or on a read error (e.g. a
+// background job reading its terminal, with SIGTTIN ignored) reading just stops:
+// the herd runs on. Admin: any number of clients up to kMaxAdminClients (one more
+// is told "error: too many admin connections" and closed); a line longer than
+// kMaxLineBytes closes that connection (on stdin, it stops the reading); EOF from a
+// client closes it after its answers are written.
+//
+// Owns its listener, admin connections and stdin handle; each handle is freed in
+// its close callback. REQUIRES: close(), then run the loop dry, then destroy.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include <uv.h>
+
+#include "net/line_framer.h"
+#include "net/line_stream.h"
+#include "node/result.h"
+
+namespace herd {
+
+class Console final : private LineStream::Handler {
+ public:
+  static constexpr size_t kMaxLineBytes = 4096;
+  static constexpr size_t kMaxAdminClients = 16;
+  static constexpr size_t kMaxOutputBytes = 1u << 20;
+
+  // The answer to one line (empty: nothing to write). `source` is "stdin" or
+  // "admin <client address>".
+  using Execute = std::function<std::string(std::string_view line, std::string_view source)>;
+
+  // Answers to stdin lines go to `out`.
+  Console(uv_loop_t* loop, Execute execute, FILE* out = stdout);
+  ~Console() override;
+  Console(const Console&) = delete;
+  Console& operator=(const Console&) = delete;
+
+  // Listens on 127.0.0.1:port (0: an ephemeral port).
+  // Errors: "admin: cannot listen on 127.0.0.1:12345: address already in use".
+  Result<bool> listen(int port);
+  int port() const { return port_; }
+  const std::string& listen_text() const { return listen_text_; }
+  size_t admin_clients() const { return clients_.size(); }
+
+  // Starts reading fd 0 when it is a terminal, a pipe or a socket. Once.
+  void read_stdin();
+  bool reading_stdin() const { return stdin_ != nullptr; }
+
+  // Closes the listener, every admin connection and stdin. Idempotent.
+  void close();
+
+ private:
+  struct Listener;
+  struct StdinBox;
+  static void connection_cb(uv_stream_t* server, int status) noexcept;
+  static void stdin_read_cb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept;
+  static void stdin_close_cb(uv_handle_t* handle) noexcept;
+  void on_connection(int status);
+  void on_stdin_read(ssize_t nread, const uv_buf_t* buf);
+  void answer_stdin(std::string_view line);
+  void stop_stdin(const char* why);
+
+  void on_line(LineStream* stream, std::string_view line) override;
+  void on_eof(LineStream* stream) override;
+  void on_closed(LineStream* stream) override;
+
+  uv_loop_t* loop_;
+  Execute execute_;
+  FILE* out_;
+  Listener* listener_ = nullptr;  // Freed by its close callback.
+  int port_ = 0;
+  std::string listen_text_;
+  std::map<uint64_t, LineStream*> clients_;  // Each deletes itself after on_closed.
+  uint64_t next_client_ = 1;
+  StdinBox* stdin_ = nullptr;  // Freed by its close callback.
+  bool stdin_tried_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace herd
