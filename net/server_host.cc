@@ -141,6 +141,8 @@ void ServerHost::crash() {
   }
   for (auto& peer : peers_) peer->suspend("crash");
   node_.crash();
+  // A restart needs no input of its own: the crashed node already holds nothing.
+  observe(TraceInput{.kind = InputKind::kCrash, .now = live_now()}, Effects{});
 }
 
 Result<bool> ServerHost::restart() {
@@ -212,7 +214,10 @@ void ServerHost::on_line(LineStream* stream, std::string_view line) {
   }
   client->begin_batch();
   Effects effects;
-  node_.on_client_line(client->id(), line, live_now(), &effects);
+  Now now = live_now();
+  node_.on_client_line(client->id(), line, now, &effects);
+  observe({.kind = InputKind::kClientLine, .now = now, .conn = client->id(), .text = line},
+          effects);
   apply(&effects);
 }
 
@@ -294,28 +299,44 @@ void ServerHost::on_places_done(ConnId conn, RequestId request, const PlacesResu
   log_.event("places-result", "c" + std::to_string(conn), text);
   if (closing_) return;
   Effects effects;
-  node_.on_places_result(request, result, live_now(), &effects);
+  Now now = live_now();
+  node_.on_places_result(request, result, now, &effects);
+  observe({.kind = InputKind::kPlacesResult, .now = now, .request = request, .places = &result},
+          effects);
   apply(&effects);
 }
 
 void ServerHost::on_peer_up(int index) {
   Effects effects;
-  node_.on_link_up(index, live_now(), &effects);
+  Now now = live_now();
+  node_.on_link_up(index, now, &effects);
+  observe({.kind = InputKind::kLinkUp, .now = now, .peer = index}, effects);
   apply(&effects);
   if (on_peer_change_) on_peer_change_();
 }
 
 void ServerHost::on_peer_down(int index) {
   Effects effects;
-  node_.on_link_down(index, live_now(), &effects);
+  Now now = live_now();
+  node_.on_link_down(index, now, &effects);
+  observe({.kind = InputKind::kLinkDown, .now = now, .peer = index}, effects);
   apply(&effects);
   if (on_peer_change_) on_peer_change_();
 }
 
 void ServerHost::on_peer_message(int index, std::string_view message) {
   Effects effects;
-  node_.on_peer_message(index, message, live_now(), &effects);
+  Now now = live_now();
+  node_.on_peer_message(index, message, now, &effects);
+  observe({.kind = InputKind::kPeerMessage, .now = now, .peer = index, .text = message},
+          effects);
   apply(&effects);
+}
+
+void ServerHost::observe(TraceInput input, const Effects& effects) {
+  if (observer_ == nullptr) return;
+  input.node = node_index_;
+  observer_->on_input(input, effects);
 }
 
 }  // namespace herd

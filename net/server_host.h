@@ -33,6 +33,7 @@
 #include "net/log_writer.h"
 #include "net/peer_link.h"
 #include "node/node.h"
+#include "node/input_observer.h"
 #include "node/result.h"
 
 namespace herd {
@@ -68,6 +69,12 @@ class ServerHost final : private LineStream::Handler, private PeerLink::Events {
   // Tells the link to `neighbour` where to dial (before start_peers()).
   void set_peer_address(const std::string& neighbour, const struct sockaddr* address);
   void start_peers();
+  // Every input this server's node is fed, with its effects, goes to `observer`
+  // (a trace recorder) as input number `node_index` of its trace; null stops it.
+  void set_observer(InputObserver* observer, int node_index) {
+    observer_ = observer;
+    node_index_ = node_index;
+  }
   // Stops accepting, closes every connection, link and timer. Idempotent.
   void close(std::string_view why);
 
@@ -97,6 +104,8 @@ class ServerHost final : private LineStream::Handler, private PeerLink::Events {
   bool adopt_if_peer(LineStream* stream, std::string_view line);
   ClientConn* find_client(ConnId id) const;
   void apply(Effects* effects);
+  // Reports one node input to the observer, if any (the trace of a live run).
+  void observe(TraceInput input, const Effects& effects);
   void apply_reply(Effect& effect);
   void start_places(const Effect& effect);
   void on_places_done(ConnId conn, RequestId request, const PlacesResult& result,
@@ -116,6 +125,8 @@ class ServerHost final : private LineStream::Handler, private PeerLink::Events {
   ServerHostConfig config_;
   PlacesClient* places_;
   Node node_;
+  InputObserver* observer_ = nullptr;
+  int node_index_ = 0;
   LogWriter log_;
   Listener* listener_ = nullptr;  // Freed by its close callback.
   struct sockaddr_storage listen_address_{};  // As bound (its real port).

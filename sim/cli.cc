@@ -21,6 +21,8 @@ const char kServeOptionsHelp[] =
     "  --places-api API      legacy (GET nearbysearch/json, default) or new (POST\n"
     "                        places:searchNearby)\n"
     "  --places-cache-s N    cache Places answers for N seconds (default: 0, off)\n"
+    "  --record TRACE        write every input of every server, with a hash of its\n"
+    "                        outputs, to TRACE (JSON lines) for `herd replay`\n"
     "  -h, --help            this help\n"
     "The Places API key is read from the environment variable GOOGLE_API_KEY.\n";
 
@@ -126,6 +128,8 @@ const std::map<std::string, Setter, std::less<>>& setters() {
        [](auto f, auto& v, auto* o) {
          return set_int(f, v, 1, 10'000'000, &o->host.max_clients);
        }},
+      {"--record",
+       [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->record_path); }},
       {"--faults",
        [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->faults_path); }},
       {"--seed", [](auto f, auto& v, auto* o) { return set_seed(f, v, &o->seed); }},

@@ -24,6 +24,7 @@ struct ServeOptions {
   HostOptions host;                      // log dir, ports, address, limits, Places,
                                          // admin port.
   std::string faults_path;               // --faults FILE (herd run only).
+  std::string record_path;               // --record TRACE: every node input, for replay.
   std::optional<uint64_t> seed;          // --seed N (herd run only).
   LinkSettings link_faults;              // --drop, --delay, --dup: every link.
   std::vector<std::string> positional;   // Arguments that are not options.

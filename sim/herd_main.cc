@@ -18,6 +18,7 @@
 #include "net/herd_host.h"
 #include "sim/bench_cli.h"
 #include "sim/cli.h"
+#include "sim/trace.h"
 #include "sim/sim_cli.h"
 
 namespace herd {
@@ -129,6 +130,23 @@ void close_loop(uv_loop_t* loop) {
   uv_loop_close(loop);
 }
 
+// A trace of every input the hosted servers' nodes are fed (node i: servers()[i]).
+Result<std::unique_ptr<TraceWriter>> open_live_trace(const ServeOptions& options,
+                                                     Topology topology, HerdHost& host) {
+  TraceHeader header;
+  header.source = "live";
+  if (options.host.faults) header.seed = options.host.faults->seed;
+  header.topology = std::move(topology);
+  for (const auto& server : host.servers()) header.nodes.push_back(server->node().config());
+  Result<std::unique_ptr<TraceWriter>> writer =
+      TraceWriter::open(options.record_path, std::move(header));
+  if (!writer.ok()) return writer;
+  for (size_t i = 0; i < host.servers().size(); ++i) {
+    host.servers()[i]->set_observer(writer.value().get(), static_cast<int>(i));
+  }
+  return writer;
+}
+
 // Hosts `hosted` on one loop until a signal; the exit status.
 int serve(Topology topology, std::vector<std::string> hosted, ServeOptions options) {
   raise_fd_limit();
@@ -151,11 +169,21 @@ int serve(Topology topology, std::vector<std::string> hosted, ServeOptions optio
   uv_loop_init(&loop);
   int status = 0;
   {
+    Topology topology_copy = topology;
     HerdHost host(&loop, std::move(topology), std::move(hosted), options.host);
-    Result<bool> started = host.start();
+    std::unique_ptr<TraceWriter> trace;
+    if (!options.record_path.empty()) {
+      Result<std::unique_ptr<TraceWriter>> opened =
+          open_live_trace(options, std::move(topology_copy), host);
+      if (opened.ok()) trace = std::move(opened.value());
+      else fprintf(stderr, "herd: --record: %s\n", opened.error().c_str());
+    }
+    Result<bool> started = options.record_path.empty() || trace
+                               ? host.start()
+                               : Result<bool>(Error{""});
     if (!started.ok()) {
-      fprintf(stderr, "herd: %s\n", started.error().c_str());
-      status = 1;
+      if (!started.error().empty()) fprintf(stderr, "herd: %s\n", started.error().c_str());
+      status = started.error().empty() ? 2 : 1;
       host.stop("start-failed");
     } else {
       for (const auto& server : host.servers()) {
@@ -173,6 +201,15 @@ int serve(Topology topology, std::vector<std::string> hosted, ServeOptions optio
       });
     }
     uv_run(&loop, UV_RUN_DEFAULT);
+    if (trace) {
+      std::vector<const Node*> nodes;
+      for (const auto& server : host.servers()) nodes.push_back(&server->node());
+      std::string error = trace->close(nodes);
+      if (!error.empty()) {
+        fprintf(stderr, "herd: --record: %s\n", error.c_str());
+        status = 1;
+      }
+    }
   }
   close_loop(&loop);
   return status;
