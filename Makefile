@@ -74,6 +74,11 @@ test: $(BUILD)/herd $(BUILD)/herd_tests
 test-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
 
+# The floor server, the herd and the asyncio herd side by side (tests/bench/run_bench.sh):
+# about two minutes; prints every figure and the ratios.
+bench: $(BUILD)/herd $(patsubst tests/bench/%.cc,$(BUILD)/bench/%,$(BENCH_SRCS))
+	@HERD_BIN=$(abspath $(BUILD)/herd) BENCH_DIR=$(abspath $(BUILD)/bench) bash tests/bench/run_bench.sh
+
 run: $(BUILD)/herd
 	./$(BUILD)/herd run
 
