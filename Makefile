@@ -3,6 +3,11 @@
 # tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 # Missing Debian packages are installed with apt-get (see the `deps` target).
 
+# Build on every core unless the command line says otherwise (make -j1 ...).
+ifeq (,$(filter -j%,$(MAKEFLAGS)))
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
+
 BUILD    ?= build
 CXX      ?= g++
 SAN      ?=
