@@ -34,6 +34,7 @@ class ClientConn {
 
   // While a read's lines are handled, writes wait for end_batch() (coalescing).
   void begin_batch() { batching_ = true; }
+  bool batching() const { return batching_; }
   void end_batch();
 
   void add_reply(std::string bytes);       // kReply with request 0.

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "net/address.h"
+#include "net/live_clock.h"
 
 namespace herd {
 
@@ -89,8 +90,50 @@ void LineStream::update_reading() {
   reading_ = want;
 }
 
+void LineStream::buffer_output(std::string_view bytes, bool newline) {
+  if (closing_ || shutting_) return;
+  out_.append(bytes);
+  if (newline) out_.push_back('\n');
+}
+
+void LineStream::flush_output() {
+  if (out_.empty()) return;
+  if (closing_ || shutting_) {
+    out_.clear();
+    return;
+  }
+  std::string bytes;
+  // Why try first: on an idle socket the bytes usually go out at once, with no
+  // request to allocate and no callback to wait for. uv_try_write refuses while
+  // earlier writes are queued, which keeps the order.
+  uv_buf_t buf = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
+  int n = uv_try_write(uv_stream(), &buf, 1);
+  if (n == static_cast<int>(out_.size())) {
+    out_.clear();
+    return;
+  }
+  if (n > 0) {
+    bytes.assign(out_, static_cast<size_t>(n), std::string::npos);
+    out_.clear();
+  } else if (n == UV_EAGAIN || n == UV_ENOSYS) {
+    bytes.swap(out_);
+    out_.reserve(bytes.capacity());
+  } else {
+    out_.clear();
+    close("write-error " + error_text(n));
+    return;
+  }
+  queue_write(std::move(bytes));
+}
+
 void LineStream::write(std::string bytes) {
   if (closing_ || shutting_ || bytes.empty()) return;
+  flush_output();
+  if (closing_) return;
+  queue_write(std::move(bytes));
+}
+
+void LineStream::queue_write(std::string bytes) {
   auto* req = new WriteReq;
   req->bytes = std::move(bytes);
   req->req.data = req;
@@ -123,6 +166,8 @@ void LineStream::on_write_done(size_t bytes, int status) {
 
 void LineStream::shutdown_and_close(std::string reason) {
   if (closing_ || shutting_) return;
+  flush_output();
+  if (closing_) return;
   shutting_ = true;
   close_reason_ = std::move(reason);
   update_reading();
@@ -145,6 +190,7 @@ void LineStream::close(std::string reason) {
 
 void LineStream::on_read(ssize_t nread, const uv_buf_t* buf) {
   if (closing_) return;
+  LiveClockBatch clock;  // One clock reading for the lines of this read.
   if (nread > 0) {
     framer_.feed(std::string_view(buf->base, static_cast<size_t>(nread)));
     deliver_lines();
@@ -158,6 +204,7 @@ void LineStream::on_read(ssize_t nread, const uv_buf_t* buf) {
 
 void LineStream::deliver_lines() {
   std::string_view line;
+  int lines = 0;
   while (!closing_) {
     LineFramer::Status status = framer_.next(&line);
     if (status == LineFramer::Status::kNeedMore) return;
@@ -165,6 +212,8 @@ void LineStream::deliver_lines() {
       close("line-too-long");
       return;
     }
+    // Why refresh: a long batch must not stamp its last lines with its start time.
+    if (++lines % kLiveClockLinesPerReading == 0) LiveClockBatch::refresh();
     handler_->on_line(this, line);
   }
 }

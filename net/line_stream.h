@@ -1,7 +1,8 @@
 // A TCP connection that speaks in lines. It owns its uv_tcp_t and lives on the
 // heap: the object deletes itself in the handle's close callback, after telling
 // its handler (Handler::on_closed is always the last event). Input is framed by a
-// LineFramer; every write() is one uv_write whose request owns its bytes. Reading
+// LineFramer; every write() is one uv_write whose request owns its bytes, and
+// buffer_output() collects small messages for one flush_output(). Reading
 // pauses while more than `max_output_bytes` are queued and resumes below half.
 //
 // The handler may change during the stream's life (a connection accepted as a
@@ -52,8 +53,16 @@ class LineStream {
   int connect(const struct sockaddr* address);
   void start_reading();
 
-  // Queues `bytes` to be written whole. Ignored once the stream is closing.
+  // Queues `bytes` to be written whole (after any buffered output). Ignored once
+  // the stream is closing.
   void write(std::string bytes);
+
+  // Buffers `bytes` (then '\n' when `newline`); nothing is written until
+  // flush_output(), which writes everything buffered at once (uv_try_write, the rest
+  // in one uv_write). Ignored once the stream is closing.
+  void buffer_output(std::string_view bytes, bool newline);
+  void flush_output();
+  bool has_buffered_output() const { return !out_.empty(); }
 
   // Pauses (true) or resumes (false) reading on the handler's behalf.
   void hold_reading(bool hold);
@@ -69,7 +78,8 @@ class LineStream {
   bool closing() const { return closing_; }
   bool ending() const { return closing_ || shutting_; }
   bool eof() const { return eof_; }
-  size_t queued_bytes() const { return queued_bytes_; }
+  // Bytes handed to write() or buffer_output() that have not gone out yet.
+  size_t queued_bytes() const { return queued_bytes_ + out_.size(); }
   const std::string& close_reason() const { return close_reason_; }
   const std::string& remote_address() const { return remote_address_; }
   uv_stream_t* uv_stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
@@ -81,6 +91,7 @@ class LineStream {
   void on_read(ssize_t nread, const uv_buf_t* buf);
   void deliver_lines();
   void on_end_of_input();
+  void queue_write(std::string bytes);
   void on_write_done(size_t bytes, int status);
 
   static void alloc_cb(uv_handle_t* handle, size_t suggested, uv_buf_t* buf) noexcept;
@@ -95,7 +106,8 @@ class LineStream {
   uint64_t id_;
   Limits limits_;
   LineFramer framer_;
-  size_t queued_bytes_ = 0;
+  size_t queued_bytes_ = 0;  // In uv_write requests.
+  std::string out_;          // Buffered by buffer_output(), not yet written.
   bool started_ = false, reading_ = false, held_ = false, output_full_ = false;
   bool eof_ = false, shutting_ = false, closing_ = false;
   std::string close_reason_;

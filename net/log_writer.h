@@ -24,8 +24,13 @@
 //   note - <text>                        the core's own decisions (kLog)
 //   stop <Name> <signal|request>         shutdown begins
 //
-// Events are buffered and written by a ~100 ms timer, at once past 8 MiB of
-// buffered text, and on destruction: a clean shutdown loses no line.
+// Events are buffered; a ~100 ms timer, or more than 1 MiB of buffered text, hands
+// the buffer to libuv's threadpool to be written (the loop never waits for the
+// disk; the writing thread runs at a lower priority), one write in flight at a time
+// so lines stay in order. Only when 64 MiB
+// more have piled up behind a write still in flight does event() write
+// synchronously (never dropping a line). close() and the destructor write
+// everything still buffered: a clean shutdown loses no line.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -47,41 +52,67 @@ void append_log_escaped(std::string_view bytes, std::string* out);
 // "2026-11-22T03:52:22.123456Z" for POSIX time `wall_ns`.
 std::string format_log_time(int64_t wall_ns);
 
+// Writes "2026-11-22T03:52:22" (19 bytes and a NUL) for POSIX second `sec`.
+void format_log_date(int64_t sec, char* out);
+
+// Writes ".uuuuuuZ" for `micros` (0..999999) into `out` (8 bytes, no NUL).
+void format_log_micros(int64_t micros, char* out);
+
+// A growable byte buffer appended to through raw pointers (no zero-filling).
+struct LogBytes {
+  std::unique_ptr<char[]> data;
+  size_t size = 0;
+  size_t capacity = 0;
+  // Room for `n` more bytes at data + size (the caller then adds to size).
+  char* reserve_tail(size_t n);
+  void swap(LogBytes& other) noexcept;
+  bool empty() const { return size == 0; }
+};
+
 class LogWriter {
  public:
-  static constexpr size_t kFlushBytes = 8u << 20;
+  static constexpr size_t kFlushBytes = 1u << 20;
+  static constexpr size_t kMaxBufferedBytes = 64u << 20;
   static constexpr uint64_t kFlushIntervalMs = 100;
 
   explicit LogWriter(uv_loop_t* loop);
-  ~LogWriter();  // Flushes; closes the file. The timer must have been close()d.
+  // Writes what is still buffered; the file is closed once no write is in flight.
+  // REQUIRES: close() was called; the loop runs on (or ran dry) so an in-flight
+  // write completes.
+  ~LogWriter();
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;
 
   // Creates `path` (appending when it exists) and starts the flush timer.
   Result<bool> open(const std::string& path);
 
-  // Records one event at the current wall time. `subject` is written as is (a
-  // connection id, a peer name: no white space); `text` is escaped.
+  // Records one event at the current wall time (net/live_clock.h). `subject` is
+  // written as is (a connection id, a peer name: no white space); `text` is escaped.
   void event(std::string_view word, std::string_view subject, std::string_view text = {});
 
-  // Writes the buffer to the file now.
+  // Writes everything buffered to the file now, on this thread (after the write in
+  // flight, if any).
   void flush();
 
-  // Stops and closes the timer (its memory is freed in the close callback). Events
-  // may still be recorded afterwards; the destructor writes them.
+  // Stops and closes the timer (its memory is freed in the close callback) and
+  // writes what is buffered. Events may still be recorded afterwards; the destructor
+  // writes them.
   void close();
 
  private:
-  void write_all(const char* data, size_t size);
+  struct File;
+  // Hands the buffer to the threadpool unless a write is in flight.
+  void start_write();
+  static void work_cb(uv_work_t* req) noexcept;
+  static void after_work_cb(uv_work_t* req, int status) noexcept;
 
   uv_loop_t* loop_;
-  int fd_ = -1;
-  std::string path_;
-  std::string buffer_;
+  std::shared_ptr<File> file_;  // Null before open(); shared with a write in flight.
+  LogBytes buffer_;             // Filling.
   std::unique_ptr<Timer> timer_;  // Flushes; null before open() and after close().
-  bool write_failed_ = false;
-  int64_t cached_sec_ = -1;   // Why: formatting the date is the costly part.
-  std::string cached_prefix_;
+  bool in_flight_ = false;
+  int64_t cached_sec_ = INT64_MIN;  // Why: formatting the date is the costly part.
+  char cached_prefix_[24] = {};
 };
 
 }  // namespace herd

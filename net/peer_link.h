@@ -6,8 +6,9 @@
 // reconnects with backoff (100 ms doubling to 2 s) when the connection drops, a dial
 // fails, or the answer does not come within 5 s.
 //
-// send() writes the message and '\n' when the link is up and fewer than
-// `max_queued_bytes` are queued; otherwise the message is dropped (and logged).
+// send() buffers the message and '\n' when the link is up and fewer than
+// `max_queued_bytes` are queued (otherwise the message is dropped and logged);
+// flush() writes the buffer.
 //
 // Fault injection (net/live_faults.h) can suspend a link while its server is
 // crashed: the connection closes, nothing is dialed or adopted until resume(), which
@@ -75,6 +76,9 @@ class PeerLink final : public Link, private LineStream::Handler {
   void resume();
 
   void send(std::string_view message) override;
+  // Writes what send() buffered, in one write. Its server calls this at the end of
+  // every read batch and loop iteration, and before writing any reply.
+  void flush();
   bool up() const override { return up_; }
   const PeerLinkConfig& config() const { return config_; }
   uint64_t dropped() const { return dropped_; }

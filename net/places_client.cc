@@ -9,15 +9,15 @@
 
 #include <cassert>
 #include <cerrno>
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <deque>
 #include <map>
 #include <string>
-#include <tuple>
 #include <utility>
+
+#include "net/places_cache.h"
+#include "net/places_failure.h"
 
 namespace herd {
 namespace {
@@ -34,87 +34,6 @@ void global_init_once() {
     std::abort();
   }
 }
-
-std::string format_ms(int64_t ms) {
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
-  return std::to_string(ms) + " ms";
-}
-
-void replace_all(std::string* text, const std::string& what, std::string_view with) {
-  // A real key is 39 bytes; a very short test key would match ordinary words.
-  if (what.size() < 8) return;
-  for (size_t at = text->find(what); at != std::string::npos; at = text->find(what, at + with.size())) {
-    text->replace(at, what.size(), with);
-  }
-}
-
-struct PlacesCacheKey {
-  PlacesApi api = PlacesApi::kLegacy;
-  std::string lat;
-  std::string lng;
-  int64_t radius_m = 0;
-  bool operator<(const PlacesCacheKey& o) const {
-    return std::tie(api, lat, lng, radius_m) < std::tie(o.api, o.lat, o.lng, o.radius_m);
-  }
-};
-
-// 200 answers by (api, lat, lng, radius). A legacy answer serves any bound (the whole
-// page is cached); a New one serves bounds up to the maxResultCount it was asked with.
-// Entries live ttl_ms; past max_entries the oldest stored is evicted.
-class PlacesCache {
- public:
-  PlacesCache(int64_t ttl_ms, size_t max_entries) : ttl_ms_(ttl_ms), max_entries_(max_entries) {}
-
-  const PlacesResult* find(const PlacesCacheKey& key, int bound, uint64_t now_ms) {
-    if (!enabled()) return nullptr;
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return nullptr;
-    if (expired(it->second, now_ms)) {
-      erase(it);
-      return nullptr;
-    }
-    if (key.api == PlacesApi::kNew && it->second.bound < bound) return nullptr;
-    return &it->second.result;
-  }
-
-  void store(const PlacesCacheKey& key, int bound, const PlacesResult& result, uint64_t now_ms) {
-    if (!enabled()) return;
-    auto it = entries_.find(key);
-    if (it != entries_.end()) erase(it);
-    // Oldest first: drop what has expired, then what no longer fits.
-    while (!order_.empty() && (entries_.size() >= max_entries_ ||
-                               expired(entries_.at(order_.begin()->second), now_ms))) {
-      erase(entries_.find(order_.begin()->second));
-    }
-    uint64_t seq = next_seq_++;
-    entries_.emplace(key, Entry{result, bound, now_ms, seq});
-    order_.emplace(seq, key);
-  }
-
- private:
-  struct Entry {
-    PlacesResult result;
-    int bound;
-    uint64_t stored_ms;
-    uint64_t seq;
-  };
-  using Entries = std::map<PlacesCacheKey, Entry>;
-
-  bool enabled() const { return ttl_ms_ > 0 && max_entries_ > 0; }
-  bool expired(const Entry& e, uint64_t now_ms) const {
-    return now_ms - e.stored_ms >= static_cast<uint64_t>(ttl_ms_);
-  }
-  void erase(Entries::iterator it) {
-    order_.erase(it->second.seq);
-    entries_.erase(it);
-  }
-
-  int64_t ttl_ms_;
-  size_t max_entries_;
-  Entries entries_;
-  std::map<uint64_t, PlacesCacheKey> order_;  // Store sequence -> key: oldest first.
-  uint64_t next_seq_ = 0;
-};
 
 // One HTTP request in flight. Owned by Impl::transfers_; its easy handle points back
 // at it through CURLOPT_PRIVATE.
@@ -286,56 +205,10 @@ struct PlacesClient::Impl {
       r.body = std::move(t.body);
       return r;
     }
-    r.failure = failure_reason(t, code);
+    r.failure = places_failure_reason(t.easy, code, t.too_big, config);
     // Belt and braces: no reason may carry the key, whatever curl put in it.
-    replace_all(&r.failure, config.key, "<key>");
-    replace_all(&r.failure, url_encode(config.key), "<key>");
+    mask_places_key(&r.failure, config.key);
     return r;
-  }
-
-  // Short reasons made from curl's codes, never from its messages (they hold URLs).
-  std::string failure_reason(const Transfer& t, CURLcode code) const {
-    switch (code) {
-      case CURLE_WRITE_ERROR:
-      case CURLE_FILESIZE_EXCEEDED:
-        if (t.too_big || code == CURLE_FILESIZE_EXCEEDED) {
-          return "answered more than " + std::to_string(config.max_body_bytes) + " bytes";
-        }
-        break;
-      case CURLE_OPERATION_TIMEDOUT: {
-        long sent = 0;  // Request bytes sent: 0 means no connection was ever made.
-        curl_easy_getinfo(t.easy, CURLINFO_REQUEST_SIZE, &sent);
-        if (sent == 0) {
-          return "unreachable: no connection within " +
-                 format_ms(std::min(config.connect_timeout_ms, config.timeout_ms));
-        }
-        return "timed out after " + format_ms(config.timeout_ms);
-      }
-      case CURLE_COULDNT_CONNECT: {
-        long os_errno = 0;
-        curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
-        if (os_errno != 0) return std::string("unreachable: ") + std::strerror(static_cast<int>(os_errno));
-        return "unreachable: cannot connect";
-      }
-      case CURLE_COULDNT_RESOLVE_HOST:
-      case CURLE_COULDNT_RESOLVE_PROXY:
-        return "unreachable: cannot resolve the host name";
-      case CURLE_GOT_NOTHING:
-        return "closed the connection without answering";
-      case CURLE_PARTIAL_FILE:
-      case CURLE_RECV_ERROR:
-        return "closed the connection mid-answer";
-      case CURLE_SEND_ERROR:
-        return "closed the connection mid-request";
-      case CURLE_SSL_CONNECT_ERROR:
-      case CURLE_PEER_FAILED_VERIFICATION:
-      case CURLE_SSL_CACERT_BADFILE:
-      case CURLE_SSL_CERTPROBLEM:
-        return std::string("TLS failure: ") + curl_easy_strerror(code);
-      default:
-        break;
-    }
-    return std::string("failed: ") + curl_easy_strerror(code);
   }
 
   // --- Deferred completions (cache hits, refusals): never from inside fetch() -------

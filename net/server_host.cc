@@ -17,6 +17,49 @@ struct ServerHost::Listener {
   ServerHost* owner;
 };
 
+// Why both: a message buffered by an I/O callback is flushed by the check handle
+// right after the poll phase; one buffered by a timer (the fault layer's delays) by
+// the prepare handle, before the loop blocks in poll.
+struct ServerHost::Flusher {
+  uv_prepare_t prepare;
+  uv_check_t check;
+  ServerHost* owner;
+  int open = 2;
+  static void prepare_cb(uv_prepare_t* handle) noexcept {
+    static_cast<Flusher*>(handle->data)->owner->flush_links();
+  }
+  static void check_cb(uv_check_t* handle) noexcept {
+    static_cast<Flusher*>(handle->data)->owner->flush_links();
+  }
+  static void close_cb(uv_handle_t* handle) noexcept {
+    auto* self = static_cast<Flusher*>(handle->data);
+    if (--self->open == 0) delete self;
+  }
+};
+
+// A cleared effect list for one core call, reused across calls.
+class ServerHost::EffectsScope {
+ public:
+  explicit EffectsScope(ServerHost* host) : host_(host) {
+    if (host_->effects_pool_.size() <= host_->effects_depth_) {
+      host_->effects_pool_.push_back(std::make_unique<Effects>());
+    }
+    effects_ = host_->effects_pool_[host_->effects_depth_++].get();
+    effects_->clear();
+  }
+  ~EffectsScope() {
+    effects_->clear();
+    --host_->effects_depth_;
+  }
+  EffectsScope(const EffectsScope&) = delete;
+  EffectsScope& operator=(const EffectsScope&) = delete;
+  Effects* get() { return effects_; }
+
+ private:
+  ServerHost* host_;
+  Effects* effects_;
+};
+
 namespace {
 
 NodeConfig node_config(const ServerHostConfig& config) {
@@ -53,11 +96,23 @@ ServerHost::ServerHost(uv_loop_t* loop, ServerHostConfig config, PlacesClient* p
     }
     send_links_.push_back(send_link);
   }
+  flusher_ = new Flusher;
+  flusher_->owner = this;
+  uv_prepare_init(loop_, &flusher_->prepare);
+  uv_check_init(loop_, &flusher_->check);
+  flusher_->prepare.data = flusher_;
+  flusher_->check.data = flusher_;
+  uv_prepare_start(&flusher_->prepare, &Flusher::prepare_cb);
+  uv_check_start(&flusher_->check, &Flusher::check_cb);
+  // Why unref: they must not keep the loop running once everything else is closed.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&flusher_->prepare));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&flusher_->check));
 }
 
 ServerHost::~ServerHost() {
   // REQUIRES: close() ran and the loop ran dry, so no stream refers to us.
   assert(listener_ == nullptr);
+  assert(flusher_ == nullptr);
 }
 
 Result<bool> ServerHost::open(const struct sockaddr_storage& listen_address) {
@@ -124,7 +179,13 @@ void ServerHost::close(std::string_view why) {
   for (auto& [id, client] : clients_) {
     if (client->stream() != nullptr) client->stream()->close("shutdown");
   }
+  flush_links();
   for (auto& peer : peers_) peer->close();
+  if (flusher_ != nullptr) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&flusher_->prepare), &Flusher::close_cb);
+    uv_close(reinterpret_cast<uv_handle_t*>(&flusher_->check), &Flusher::close_cb);
+    flusher_ = nullptr;
+  }
   log_.close();
 }
 
@@ -213,7 +274,8 @@ void ServerHost::on_line(LineStream* stream, std::string_view line) {
     return;
   }
   client->begin_batch();
-  Effects effects;
+  EffectsScope scope(this);
+  Effects& effects = *scope.get();
   Now now = live_now();
   node_.on_client_line(client->id(), line, now, &effects);
   observe({.kind = InputKind::kClientLine, .now = now, .conn = client->id(), .text = line},
@@ -222,7 +284,15 @@ void ServerHost::on_line(LineStream* stream, std::string_view line) {
 }
 
 void ServerHost::on_batch_end(LineStream* stream) {
-  if (ClientConn* client = find_client(stream->id())) client->end_batch();
+  ClientConn* client = find_client(stream->id());
+  if (client == nullptr) return;
+  // PROTOCOL.md: a newer record is flooded before the reply is written.
+  flush_links();
+  client->end_batch();
+}
+
+void ServerHost::flush_links() {
+  for (auto& peer : peers_) peer->flush();
 }
 
 void ServerHost::on_eof(LineStream* stream) {
@@ -262,15 +332,16 @@ void ServerHost::apply(Effects* effects) {
 
 void ServerHost::apply_reply(Effect& effect) {
   ClientConn* client = find_client(effect.conn);
-  std::string label = "c" + std::to_string(effect.conn);
   if (client == nullptr) {
-    log_.event("drop", label, "closed " + effect.bytes);
+    log_.event("drop", "c" + std::to_string(effect.conn), "closed " + effect.bytes);
     return;
   }
+  // Outside a batch the reply may be written at once: the floods go first.
+  if (!client->batching()) flush_links();
   if (effect.request == 0) {
     client->add_reply(std::move(effect.bytes));
   } else if (!client->fill(effect.request, effect.bytes)) {
-    log_.event("drop", label, "unexpected " + effect.bytes);
+    log_.event("drop", "c" + std::to_string(effect.conn), "unexpected " + effect.bytes);
   }
 }
 
@@ -298,7 +369,8 @@ void ServerHost::on_places_done(ConnId conn, RequestId request, const PlacesResu
   text += " " + std::to_string(latency_ms) + "ms";
   log_.event("places-result", "c" + std::to_string(conn), text);
   if (closing_) return;
-  Effects effects;
+  EffectsScope scope(this);
+  Effects& effects = *scope.get();
   Now now = live_now();
   node_.on_places_result(request, result, now, &effects);
   observe({.kind = InputKind::kPlacesResult, .now = now, .request = request, .places = &result},
@@ -307,7 +379,8 @@ void ServerHost::on_places_done(ConnId conn, RequestId request, const PlacesResu
 }
 
 void ServerHost::on_peer_up(int index) {
-  Effects effects;
+  EffectsScope scope(this);
+  Effects& effects = *scope.get();
   Now now = live_now();
   node_.on_link_up(index, now, &effects);
   observe({.kind = InputKind::kLinkUp, .now = now, .peer = index}, effects);
@@ -316,7 +389,8 @@ void ServerHost::on_peer_up(int index) {
 }
 
 void ServerHost::on_peer_down(int index) {
-  Effects effects;
+  EffectsScope scope(this);
+  Effects& effects = *scope.get();
   Now now = live_now();
   node_.on_link_down(index, now, &effects);
   observe({.kind = InputKind::kLinkDown, .now = now, .peer = index}, effects);
@@ -325,7 +399,8 @@ void ServerHost::on_peer_down(int index) {
 }
 
 void ServerHost::on_peer_message(int index, std::string_view message) {
-  Effects effects;
+  EffectsScope scope(this);
+  Effects& effects = *scope.get();
   Now now = live_now();
   node_.on_peer_message(index, message, now, &effects);
   observe({.kind = InputKind::kPeerMessage, .now = now, .peer = index, .text = message},

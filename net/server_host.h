@@ -5,6 +5,13 @@
 // client's reply queue, kPlacesRequest to the PlacesClient, kLog to the log. A
 // connection whose first line is a neighbour's hello is handed to that PeerLink.
 //
+// Peer messages are buffered per link (PeerLink::send) and written once per batch:
+// at the end of each client read batch the links are flushed before that batch's
+// replies are written (a newer record is flooded before the reply), before any
+// reply written outside a batch (Places), and once per loop iteration by a
+// uv_check (after I/O callbacks) and a uv_prepare (after timers, before polling).
+// Each core call reuses an effect list (EffectsScope).
+//
 // Fault injection (net/live_faults.h) wraps each PeerLink's send path (wrap_link)
 // and can crash the server: crash() closes the listener and every connection,
 // clients' and peers', suspends the links and loses the core's memory
@@ -97,6 +104,8 @@ class ServerHost final : private LineStream::Handler, private PeerLink::Events {
 
  private:
   struct Listener;
+  struct Flusher;
+  class EffectsScope;
   static void connection_cb(uv_stream_t* server, int status) noexcept;
   static void listener_close_cb(uv_handle_t* handle) noexcept;
   Result<bool> listen();
@@ -104,6 +113,8 @@ class ServerHost final : private LineStream::Handler, private PeerLink::Events {
   bool adopt_if_peer(LineStream* stream, std::string_view line);
   ClientConn* find_client(ConnId id) const;
   void apply(Effects* effects);
+  // Writes what every link buffered (PeerLink::flush).
+  void flush_links();
   // Reports one node input to the observer, if any (the trace of a live run).
   void observe(TraceInput input, const Effects& effects);
   void apply_reply(Effect& effect);
@@ -129,6 +140,11 @@ class ServerHost final : private LineStream::Handler, private PeerLink::Events {
   int node_index_ = 0;
   LogWriter log_;
   Listener* listener_ = nullptr;  // Freed by its close callback.
+  Flusher* flusher_ = nullptr;    // uv_prepare + uv_check; freed by their close callbacks.
+  // Reused effect lists, one per nesting level of core calls (a Places failure may
+  // call back while effects are applied).
+  std::vector<std::unique_ptr<Effects>> effects_pool_;
+  size_t effects_depth_ = 0;
   struct sockaddr_storage listen_address_{};  // As bound (its real port).
   int port_ = 0;
   std::string listen_text_;

@@ -1,5 +1,5 @@
-// Shaping Google's Nearby Search answers into WHATSAT reply bodies, and building the
-// requests. Pure code: RapidJSON only, no I/O.
+// Shaping Google's Nearby Search answers into WHATSAT reply bodies (the requests are
+// built in places_request.cc). Pure code: RapidJSON only, no I/O.
 //
 // Bodies this file writes itself (failures, the New API's answers and its errors) use
 // RapidJSON's PrettyWriter with a 3-space indent and no trailing newline, so every body
@@ -20,7 +20,6 @@
 //   anything else                                    -> UNKNOWN_ERROR
 #include "node/places.h"
 
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -49,16 +48,22 @@ void write_string(Pretty& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
-// {"html_attributions": [], "results": [], "status": status, "error_message": message}
-std::string legacy_error_body(std::string_view status, std::string_view message) {
-  rapidjson::StringBuffer buffer;
-  Pretty3 w(buffer);
+// Opens the legacy shape, {"html_attributions": [], "results": [ : the caller writes the
+// results, ends the array and the object.
+void start_legacy_body(Pretty& w) {
   w.StartObject();
   w.Key("html_attributions");
   w.StartArray();
   w.EndArray();
   w.Key("results");
   w.StartArray();
+}
+
+// {"html_attributions": [], "results": [], "status": status, "error_message": message}
+std::string legacy_error_body(std::string_view status, std::string_view message) {
+  rapidjson::StringBuffer buffer;
+  Pretty3 w(buffer);
+  start_legacy_body(w);
   w.EndArray();
   w.Key("status");
   write_string(w, status);
@@ -280,12 +285,7 @@ void write_place(Pretty& w, const rapidjson::Value& place) {
 std::string map_new_places(const rapidjson::Value& places, int bound) {
   rapidjson::StringBuffer buffer;
   Pretty3 w(buffer);
-  w.StartObject();
-  w.Key("html_attributions");
-  w.StartArray();
-  w.EndArray();
-  w.Key("results");
-  w.StartArray();
+  start_legacy_body(w);
   int written = 0;
   if (places.IsArray()) {
     for (const rapidjson::Value& place : places.GetArray()) {
@@ -345,66 +345,7 @@ std::string new_reply_body(const PlacesResult& result, int bound) {
   return map_new_places(places != nullptr ? *places : kNoPlaces, bound);
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// A decimal degree as JSON number text, keeping its digits: "+034.50" -> "34.50",
-// ".5" -> "0.5", "5." -> "5". Empty when `text` is not [+-]digits[.digits].
-std::string json_number_text(std::string_view text) {
-  std::string out;
-  size_t i = 0;
-  if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
-    if (text[i] == '-') out.push_back('-');
-    ++i;
-  }
-  size_t int_begin = i;
-  while (i < text.size() && is_digit(text[i])) ++i;
-  std::string_view int_part = text.substr(int_begin, i - int_begin);
-  std::string_view frac_part;
-  if (i < text.size() && text[i] == '.') {
-    size_t frac_begin = ++i;
-    while (i < text.size() && is_digit(text[i])) ++i;
-    frac_part = text.substr(frac_begin, i - frac_begin);
-  }
-  if (i != text.size() || (int_part.empty() && frac_part.empty())) return {};
-  while (int_part.size() > 1 && int_part.front() == '0') int_part.remove_prefix(1);
-  out.append(int_part.empty() ? std::string_view("0") : int_part);
-  if (!frac_part.empty()) out.append(".").append(frac_part);
-  return out;
-}
-
-void write_degrees(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view degrees) {
-  std::string number = json_number_text(degrees);
-  if (number.empty()) {
-    // The core validated the location; this is only a guard against a caller's bug.
-    w.Double(std::strtod(std::string(degrees).c_str(), nullptr));
-    return;
-  }
-  w.RawValue(number.data(), number.size(), rapidjson::kNumberType);
-}
-
-bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(static_cast<char>(c)) ||
-         c == '-' || c == '.' || c == '_' || c == '~';
-}
-
 }  // namespace
-
-std::string url_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    if (is_unreserved(c)) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
 
 std::string places_reply_body(PlacesApi api, const PlacesResult& result, int bound) {
   if (!result.transport_ok) return places_error_body("Places " + result.failure);
@@ -414,47 +355,6 @@ std::string places_reply_body(PlacesApi api, const PlacesResult& result, int bou
 
 std::string places_error_body(std::string_view reason) {
   return legacy_error_body("UNKNOWN_ERROR", reason);
-}
-
-std::string places_legacy_url(std::string_view base_url, const PlacesQuery& query,
-                              std::string_view key) {
-  std::string url(base_url);
-  url.push_back(base_url.find('?') == std::string_view::npos ? '?' : '&');
-  url.append("location=").append(url_encode(query.lat));
-  url.append(",").append(url_encode(query.lng));
-  url.append("&radius=").append(std::to_string(query.radius_m));
-  url.append("&key=").append(url_encode(key));
-  return url;
-}
-
-std::string places_new_request_body(const PlacesQuery& query) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  w.StartObject();
-  w.Key("maxResultCount");
-  w.Int(query.bound);
-  w.Key("locationRestriction");
-  w.StartObject();
-  w.Key("circle");
-  w.StartObject();
-  w.Key("center");
-  w.StartObject();
-  w.Key("latitude");
-  write_degrees(w, query.lat);
-  w.Key("longitude");
-  write_degrees(w, query.lng);
-  w.EndObject();
-  w.Key("radius");
-  w.Int64(query.radius_m);
-  w.EndObject();
-  w.EndObject();
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
-std::string_view places_new_field_mask() {
-  return "places.id,places.displayName,places.shortFormattedAddress,places.formattedAddress,"
-         "places.location,places.rating,places.types";
 }
 
 }  // namespace herd

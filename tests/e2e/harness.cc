@@ -1,5 +1,6 @@
 // The process half of the harness: spawning, waiting for ready, stopping.
 #include "tests/e2e/harness.h"
+#include "tests/e2e/harness_deadline.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -20,17 +21,6 @@ extern char** environ;
 
 namespace herd::e2e {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-int ms_left(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return left.count() < 0 ? 0 : static_cast<int>(left.count());
-}
-
-Clock::time_point deadline_in(int timeout_ms) {
-  return Clock::now() + std::chrono::milliseconds(timeout_ms);
-}
 
 void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 

@@ -1,6 +1,7 @@
 // The client half of the harness: blocking sockets with poll-bounded reads, free
 // ports, times and AT-line checks.
 #include "tests/e2e/harness.h"
+#include "tests/e2e/harness_deadline.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -19,17 +20,6 @@
 
 namespace herd::e2e {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-int ms_left(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return left.count() < 0 ? 0 : static_cast<int>(left.count());
-}
-
-Clock::time_point deadline_in(int timeout_ms) {
-  return Clock::now() + std::chrono::milliseconds(timeout_ms);
-}
 
 // [+-]\d+\.\d{9} (std::regex trips GCC 12's -Wmaybe-uninitialized under ASan).
 bool is_time_diff(std::string_view d) {

@@ -8,29 +8,14 @@
 #include <vector>
 
 #include "tests/e2e/harness.h"
+#include "tests/e2e/herd_run_util.h"
 
 namespace herd::e2e {
 namespace {
 
 constexpr const char* kLoc = "+34.068930-118.445127";
 
-std::string iamat(std::string_view id, std::string_view loc, std::string_view t) {
-  return "IAMAT " + std::string(id) + " " + std::string(loc) + " " + std::string(t) + "\n";
-}
-
 bool ends_reply(std::string_view s) { return s.find("\n\n") != std::string_view::npos; }
-
-void start_run(HerdRun& run) {
-  REQUIRE_MESSAGE(run.start(), run.herd.error());
-  for (const auto& name : default_servers()) REQUIRE_MESSAGE(run.port(name) > 0, name);
-}
-
-// After the test's traffic, SIGTERM must still end the herd with exit 0 (under
-// ASan, that also means no leak and no memory error on the way out).
-void stop_clean(HerdRun& run) {
-  ExitStatus st = run.herd.stop();
-  CHECK_MESSAGE(st.clean(), "herd ", st.describe(), "; output:\n", run.herd.output());
-}
 
 // Every server still answers an IAMAT correctly.
 void check_herd_answers(HerdRun& run) {

@@ -15,27 +15,12 @@
 #include <vector>
 
 #include "tests/e2e/harness.h"
+#include "tests/e2e/herd_run_util.h"
 
 namespace herd::e2e {
 namespace {
 
 constexpr const char* kLoc = "+34.068930-118.445127";
-
-std::string iamat(std::string_view id, std::string_view loc, std::string_view t) {
-  return "IAMAT " + std::string(id) + " " + std::string(loc) + " " + std::string(t) + "\n";
-}
-
-void start_run(HerdRun& run, const std::vector<std::string>& extra = {}) {
-  REQUIRE_MESSAGE(run.start(extra), run.herd.error());
-  for (const auto& name : default_servers()) REQUIRE_MESSAGE(run.port(name) > 0, name);
-}
-
-// After the test's traffic, SIGTERM must still end the herd with exit 0 (under
-// ASan, that also means no leak and no memory error on the way out).
-void stop_clean(HerdRun& run) {
-  ExitStatus st = run.herd.stop();
-  CHECK_MESSAGE(st.clean(), "herd ", st.describe(), "; output:\n", run.herd.output());
-}
 
 // A non-blocking client: connect, write its request, read one reply line.
 struct LoadClient {

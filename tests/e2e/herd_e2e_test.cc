@@ -8,16 +8,13 @@
 #include <vector>
 
 #include "tests/e2e/harness.h"
+#include "tests/e2e/herd_run_util.h"
 
 namespace herd::e2e {
 namespace {
 
 constexpr const char* kLoc = "+34.068930-118.445127";
 constexpr int64_t kSecond = 1'000'000'000;
-
-std::string iamat(std::string_view id, std::string_view loc, std::string_view t) {
-  return "IAMAT " + std::string(id) + " " + std::string(loc) + " " + std::string(t) + "\n";
-}
 
 // The time difference of an AT line, in seconds.
 double at_diff(std::string_view at_line) {
@@ -30,18 +27,6 @@ double at_diff(std::string_view at_line) {
     pos = sp + 1;
   }
   return f.size() == 3 ? std::strtod(f[2].c_str(), nullptr) : 1e18;
-}
-
-void start_run(HerdRun& run) {
-  REQUIRE_MESSAGE(run.start(), run.herd.error());
-  for (const auto& name : default_servers()) REQUIRE_MESSAGE(run.port(name) > 0, name);
-}
-
-// After the test's traffic, SIGTERM must still end the herd with exit 0 (under
-// ASan, that also means no leak and no memory error on the way out).
-void stop_clean(HerdRun& run) {
-  ExitStatus st = run.herd.stop();
-  CHECK_MESSAGE(st.clean(), "herd ", st.describe(), "; output:\n", run.herd.output());
 }
 
 TEST_CASE("e2e harness: is_at_reply accepts exactly one AT line") {
