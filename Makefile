@@ -32,30 +32,44 @@ CORE_OBJS  = $(call obj,$(CORE_SRCS))
 HOST_OBJS  = $(call obj,$(HOST_SRCS))
 TEST_OBJS  = $(call obj,$(TEST_SRCS))
 
-DEB_PKGS = pkg-config libuv1-dev libcurl4-openssl-dev rapidjson-dev doctest-dev
+# Each library the build needs: the pkg-config module (or header) that proves it is
+# installed, and the Debian package that provides it. Checked on every build (a few
+# pkg-config calls), so no stamp file can claim they are there.
+PKG_CONFIG ?= pkg-config
+APT_GET    ?= apt-get
+SUDO       ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DOCTEST_H  ?= /usr/include/doctest/doctest.h
+DEP_MODULES = libuv:libuv1-dev libcurl:libcurl4-openssl-dev RapidJSON:rapidjson-dev
 
-.PHONY: all deps test test-asan run clean check-core bench
+.PHONY: all deps test test-asan run clean check-core check-tracked bench
 all: $(BUILD)/herd
 
-# Installs Debian's packages when pkg-config or the headers cannot find a library.
-deps: $(BUILD)/.deps-ok
-$(BUILD)/.deps-ok:
-	@mkdir -p $(BUILD)
-	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libuv libcurl RapidJSON \
-	    && test -f /usr/include/doctest/doctest.h; then :; else \
-	  echo "herd: libuv, libcurl, RapidJSON or doctest not found; installing: $(DEB_PKGS)"; \
-	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $(DEB_PKGS) \
-	    || { echo "herd: apt-get failed; install $(DEB_PKGS) by hand"; exit 1; }; \
+# Installs Debian's packages for whatever pkg-config or the header check cannot find,
+# saying what and why; fails, naming the packages, when that does not work.
+deps:
+	@missing=; \
+	if ! command -v $(PKG_CONFIG) >/dev/null 2>&1; then \
+	  missing="pkg-config $(foreach m,$(DEP_MODULES),$(lastword $(subst :, ,$(m))))"; \
+	else \
+	  for m in $(DEP_MODULES); do \
+	    $(PKG_CONFIG) --exists "$${m%%:*}" || missing="$$missing $${m#*:}"; \
+	  done; \
+	fi; \
+	[ -f $(DOCTEST_H) ] || missing="$$missing doctest-dev"; \
+	missing=$$(echo $$missing); \
+	if [ -n "$$missing" ]; then \
+	  echo "herd: missing Debian packages: $$missing"; \
+	  echo "herd: running: $(SUDO) $(APT_GET) install -y -q $$missing"; \
+	  { $(SUDO) $(APT_GET) update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -q $$missing; } \
+	    || { echo "herd: apt-get failed; install by hand: $$missing"; exit 1; }; \
 	fi
-	@touch $@
 
 # The core must stay free of I/O: no libuv, no libcurl, no clocks, no randomness.
 check-core:
 	@bad=$$(grep -nE '#include[[:space:]]*<(uv\.h|curl/curl\.h|chrono|random|thread|fstream|ctime|time\.h|sys/)' node/*.h node/*.cc || true); \
 	if [ -n "$$bad" ]; then echo "herd: node/ must not do I/O or read clocks:"; echo "$$bad"; exit 1; fi
 
-$(BUILD)/obj/%.o: %.cc | $(BUILD)/.deps-ok
+$(BUILD)/obj/%.o: %.cc | deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_BASE) $(SANFLAGS) $(DEP_CFLAGS) -c $< -o $@
 
