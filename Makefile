@@ -59,7 +59,7 @@ deps:
 	missing=$$(echo $$missing); \
 	if [ -n "$$missing" ]; then \
 	  echo "herd: missing Debian packages: $$missing"; \
-	  echo "herd: running: $(SUDO) $(APT_GET) install -y -q $$missing"; \
+	  echo "herd: running:" $(SUDO) $(APT_GET) install -y -q $$missing; \
 	  { $(SUDO) $(APT_GET) update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -q $$missing; } \
 	    || { echo "herd: apt-get failed; install by hand: $$missing"; exit 1; }; \
 	fi

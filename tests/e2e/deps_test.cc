@@ -1,0 +1,100 @@
+// The install path of `make deps`, tried on a machine where everything is installed:
+// pkg-config, apt-get and the doctest header are replaced by stand-ins (the Makefile
+// lets PKG_CONFIG, APT_GET, SUDO and DOCTEST_H be overridden) that say "missing", and
+// the test checks what make prints and what it asked apt-get to do.
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "tests/e2e/harness.h"
+
+namespace herd::e2e {
+namespace {
+
+void write_script(const std::string& path, const std::string& body) {
+  std::ofstream(path) << "#!/bin/sh\n" << body;
+  chmod(path.c_str(), 0755);
+}
+
+struct MakeResult {
+  int code = -1;
+  std::string output;
+};
+
+// `make -s deps VARS...` in the repository, with the outer make's flags cleared so
+// the inner one is a plain, serial make.
+MakeResult make_deps(const std::string& vars) {
+  const std::string command = "cd '" + herd_root() +
+                              "' && env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s --no-print-directory deps " +
+                              vars + " 2>&1";
+  MakeResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) result.output.append(buf, n);
+  const int status = pclose(pipe);
+  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+// A pkg-config that knows only the modules named in `present`, and an apt-get that
+// records its arguments in <dir>/apt.log and exits with `apt_status`.
+std::string stand_ins(const TempDir& dir, const std::string& present, int apt_status) {
+  write_script(dir.path() + "/pkg-config",
+               "[ \"$1\" = --exists ] || exit 1\nfor m in " + present +
+                   "; do [ \"$2\" = \"$m\" ] && exit 0; done\nexit 1\n");
+  write_script(dir.path() + "/apt-get",
+               "echo \"$*\" >> '" + dir.path() + "/apt.log'\nexit " + std::to_string(apt_status) + "\n");
+  return "PKG_CONFIG='" + dir.path() + "/pkg-config' APT_GET='" + dir.path() + "/apt-get' SUDO= ";
+}
+
+}  // namespace
+
+TEST_CASE("deps: every library missing: one apt-get install naming exactly the missing packages") {
+  TempDir dir;
+  const MakeResult r = make_deps(stand_ins(dir, "", 0) + "DOCTEST_H=" + dir.path() + "/none.h");
+  CHECK(r.code == 0);
+  const std::string packages = "libuv1-dev libcurl4-openssl-dev rapidjson-dev doctest-dev";
+  CHECK(r.output.find("herd: missing Debian packages: " + packages + "\n") != std::string::npos);
+  CHECK(r.output.find("herd: running: " + dir.path() + "/apt-get install -y -q " + packages + "\n") !=
+        std::string::npos);
+  CHECK(read_text_file(dir.path() + "/apt.log") == "update -q\ninstall -y -q " + packages + "\n");
+}
+
+TEST_CASE("deps: only what is missing is installed; nothing at all when everything is there") {
+  TempDir dir;
+  const MakeResult some = make_deps(stand_ins(dir, "libuv RapidJSON", 0));
+  CHECK(some.code == 0);
+  CHECK(some.output.find("herd: missing Debian packages: libcurl4-openssl-dev\n") != std::string::npos);
+  CHECK(read_text_file(dir.path() + "/apt.log") == "update -q\ninstall -y -q libcurl4-openssl-dev\n");
+
+  TempDir all;
+  const MakeResult none = make_deps(stand_ins(all, "libuv libcurl RapidJSON", 0));
+  CHECK(none.code == 0);
+  CHECK(none.output.empty());
+  CHECK(read_text_file(all.path() + "/apt.log").empty());
+}
+
+TEST_CASE("deps: no pkg-config at all: pkg-config is installed with the libraries") {
+  TempDir dir;
+  const std::string vars = stand_ins(dir, "", 0);
+  const MakeResult r = make_deps(vars + "PKG_CONFIG=" + dir.path() + "/no-such-pkg-config");
+  CHECK(r.code == 0);
+  CHECK(r.output.find("herd: missing Debian packages: pkg-config libuv1-dev libcurl4-openssl-dev rapidjson-dev\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("deps: apt-get fails: make fails and names the packages to install by hand") {
+  TempDir dir;
+  const MakeResult r = make_deps(stand_ins(dir, "libuv libcurl", 100));
+  CHECK(r.code != 0);
+  CHECK(r.output.find("herd: apt-get failed; install by hand: rapidjson-dev\n") != std::string::npos);
+}
+
+}  // namespace herd::e2e
