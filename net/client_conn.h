@@ -30,6 +30,9 @@ class ClientConn {
   const std::string& label() const { return label_; }  // "c7", the log's subject.
   LineStream* stream() const { return stream_; }
   size_t lines_seen() const { return lines_seen_; }
+  // Accepted on the peer port: a first line that is not a neighbour's hello closes it.
+  void set_peers_only() { peers_only_ = true; }
+  bool peers_only() const { return peers_only_; }
   void count_line() { ++lines_seen_; }
 
   // While a read's lines are handled, writes wait for end_batch() (coalescing).
@@ -65,6 +68,7 @@ class ClientConn {
   bool batching_ = false;
   bool eof_ = false;
   bool held_ = false;
+  bool peers_only_ = false;
 };
 
 }  // namespace herd

@@ -75,6 +75,14 @@ int HerdHost::listen_port(int node_index) const {
   return topology_.nodes[node_index].port;
 }
 
+int HerdHost::peer_listen_port(int node_index) const {
+  const TopologyNode& node = topology_.nodes[node_index];
+  if (options_.peer_port_offset == 0 && node.peer_port == 0) return -1;
+  if (options_.port_base == 0) return 0;
+  if (options_.peer_port_offset > 0) return listen_port(node_index) + options_.peer_port_offset;
+  return node.peer_port;
+}
+
 std::string HerdHost::node_host(const TopologyNode& node) const {
   return options_.host.empty() ? node.host : options_.host;
 }
@@ -94,7 +102,13 @@ Result<bool> HerdHost::start() {
     const TopologyNode& node = topology_.nodes[index];
     Result<struct sockaddr_storage> address = resolve_address(node_host(node), listen_port(index));
     if (!address.ok()) return Error{node.name + ": " + address.error()};
-    Result<bool> opened = host->open(address.value());
+    std::optional<struct sockaddr_storage> peer_address;
+    if (int peer_port = peer_listen_port(index); peer_port >= 0) {
+      Result<struct sockaddr_storage> resolved = resolve_address(node_host(node), peer_port);
+      if (!resolved.ok()) return Error{node.name + ": " + resolved.error()};
+      peer_address = resolved.value();
+    }
+    Result<bool> opened = host->open(address.value(), peer_address ? &*peer_address : nullptr);
     if (!opened.ok()) return Error{node.name + ": " + opened.error()};
   }
   if (faults_) faults_->log_start();
@@ -134,8 +148,8 @@ Result<bool> HerdHost::point_links() {
     for (const std::string& neighbour : topology_.neighbours(host->name())) {
       int index = topology_.index_of(neighbour);
       const TopologyNode& node = topology_.nodes[index];
-      int port = listen_port(index);
-      if (const ServerHost* hosted = server(neighbour)) port = hosted->port();
+      int port = peer_listen_port(index) >= 0 ? peer_listen_port(index) : listen_port(index);
+      if (const ServerHost* hosted = server(neighbour)) port = hosted->peer_port();
       if (port == 0) {
         return Error{host->name() + ": neighbour " + neighbour +
                      " has no port (--port-base 0 needs every server hosted)"};

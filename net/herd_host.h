@@ -34,6 +34,7 @@ struct HostOptions {
   std::string log_dir = "logs";
   int port_base = -1;        // -1: the topology's ports; 0: ephemeral (all servers hosted).
   std::string host;          // Non-empty: every server's address (listen and dial).
+  int peer_port_offset = 0;  // > 0: server i's peers listen and dial at its port + this.
   size_t max_clients = 20'000;
   PlacesConfig places;
   uint64_t ready_timeout_ms = 5000;
@@ -76,6 +77,9 @@ class HerdHost {
  private:
   struct SignalBox;
   int listen_port(int node_index) const;
+  // Where the node's neighbours dial it when it has a peer port of its own, else -1
+  // (0: an ephemeral port, with --port-base 0).
+  int peer_listen_port(int node_index) const;
   std::string node_host(const TopologyNode& node) const;
   Result<bool> point_links();
   bool links_up() const;

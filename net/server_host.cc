@@ -15,6 +15,7 @@ namespace herd {
 struct ServerHost::Listener {
   uv_tcp_t tcp;
   ServerHost* owner;
+  ServerHost::Role role;
 };
 
 // Why both: a message buffered by an I/O callback is flushed by the check handle
@@ -111,45 +112,75 @@ ServerHost::ServerHost(uv_loop_t* loop, ServerHostConfig config, PlacesClient* p
 
 ServerHost::~ServerHost() {
   // REQUIRES: close() ran and the loop ran dry, so no stream refers to us.
-  assert(listener_ == nullptr);
+  assert(listeners_[kClients].handle == nullptr && listeners_[kPeers].handle == nullptr);
   assert(flusher_ == nullptr);
 }
 
-Result<bool> ServerHost::open(const struct sockaddr_storage& listen_address) {
+Result<bool> ServerHost::open(const struct sockaddr_storage& listen_address,
+                              const struct sockaddr_storage* peer_address) {
   Result<bool> opened = log_.open(config_.log_path);
   if (!opened.ok()) return opened;
   log_.event("start", config_.name, std::to_string(getpid()));
-  listen_address_ = listen_address;
+  listeners_[kClients].wanted = true;
+  listeners_[kClients].address = listen_address;
+  if (peer_address != nullptr) {
+    listeners_[kPeers].wanted = true;
+    listeners_[kPeers].address = *peer_address;
+  }
   return listen();
 }
 
-// Binds listen_address_ and keeps the bound address there, so that a restart
-// binds the same port even when the first bind chose it.
+int ServerHost::peer_port() const {
+  return listeners_[kPeers].wanted ? listeners_[kPeers].port : listeners_[kClients].port;
+}
+
 Result<bool> ServerHost::listen() {
-  const auto* address = reinterpret_cast<const struct sockaddr*>(&listen_address_);
-  listener_ = new Listener;
-  listener_->owner = this;
-  uv_tcp_init(loop_, &listener_->tcp);
-  listener_->tcp.data = listener_;
-  int rc = uv_tcp_bind(&listener_->tcp, address, 0);
+  for (Role role : {kClients, kPeers}) {
+    if (!listeners_[role].wanted) continue;
+    Result<bool> bound = listen_one(role);
+    if (!bound.ok()) {
+      close_listeners();
+      return bound;
+    }
+  }
+  return true;
+}
+
+// Binds the role's address and keeps the bound address there, so that a restart
+// binds the same port even when the first bind chose it.
+Result<bool> ServerHost::listen_one(Role role) {
+  ListenSpec& spec = listeners_[role];
+  auto* address = reinterpret_cast<struct sockaddr*>(&spec.address);
+  spec.handle = new Listener{{}, this, role};
+  uv_tcp_init(loop_, &spec.handle->tcp);
+  spec.handle->tcp.data = spec.handle;
+  int rc = uv_tcp_bind(&spec.handle->tcp, address, 0);
   if (rc == 0) {
-    rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_->tcp), config_.listen_backlog,
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(&spec.handle->tcp), config_.listen_backlog,
                    &ServerHost::connection_cb);
   }
   if (rc != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&listener_->tcp), &ServerHost::listener_close_cb);
-    listener_ = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&spec.handle->tcp), &ServerHost::listener_close_cb);
+    spec.handle = nullptr;
     std::string message = "cannot listen on " + format_address(address) + ": " + uv_strerror(rc);
     log_.event("note", "-", message);
     return Error{message};
   }
-  int length = sizeof listen_address_;
-  uv_tcp_getsockname(&listener_->tcp, reinterpret_cast<struct sockaddr*>(&listen_address_),
-                     &length);
-  port_ = address_port(reinterpret_cast<struct sockaddr*>(&listen_address_));
-  listen_text_ = format_address(reinterpret_cast<struct sockaddr*>(&listen_address_));
-  log_.event("listen", config_.name, listen_text_);
+  int length = sizeof spec.address;
+  uv_tcp_getsockname(&spec.handle->tcp, address, &length);
+  spec.port = address_port(address);
+  spec.text = format_address(address);
+  log_.event("listen", role == kPeers ? config_.name + "(peers)" : config_.name, spec.text);
   return true;
+}
+
+// uv_close closes the sockets now: a connect from here on is refused.
+void ServerHost::close_listeners() {
+  for (ListenSpec& spec : listeners_) {
+    if (spec.handle == nullptr) continue;
+    uv_close(reinterpret_cast<uv_handle_t*>(&spec.handle->tcp), &ServerHost::listener_close_cb);
+    spec.handle = nullptr;
+  }
 }
 
 void ServerHost::set_peer_address(const std::string& neighbour, const struct sockaddr* address) {
@@ -171,10 +202,7 @@ void ServerHost::close(std::string_view why) {
   if (closing_) return;
   closing_ = true;
   log_.event("stop", config_.name, why);
-  if (listener_ != nullptr) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&listener_->tcp), &ServerHost::listener_close_cb);
-    listener_ = nullptr;
-  }
+  close_listeners();
   // close() only asks libuv: on_closed (which erases) comes from the loop later.
   for (auto& [id, client] : clients_) {
     if (client->stream() != nullptr) client->stream()->close("shutdown");
@@ -192,11 +220,7 @@ void ServerHost::close(std::string_view why) {
 void ServerHost::crash() {
   if (closing_ || crashed_) return;
   crashed_ = true;
-  if (listener_ != nullptr) {
-    // uv_close closes the socket now: a connect from here on is refused.
-    uv_close(reinterpret_cast<uv_handle_t*>(&listener_->tcp), &ServerHost::listener_close_cb);
-    listener_ = nullptr;
-  }
+  close_listeners();
   for (auto& [id, client] : clients_) {
     if (client->stream() != nullptr) client->stream()->close("crash");
   }
@@ -216,14 +240,15 @@ Result<bool> ServerHost::restart() {
 }
 
 void ServerHost::connection_cb(uv_stream_t* server, int status) noexcept {
-  static_cast<Listener*>(server->data)->owner->on_connection(status);
+  auto* listener = static_cast<Listener*>(server->data);
+  listener->owner->on_connection(listener->role, status);
 }
 
 void ServerHost::listener_close_cb(uv_handle_t* handle) noexcept {
   delete static_cast<Listener*>(handle->data);
 }
 
-void ServerHost::on_connection(int status) {
+void ServerHost::on_connection(Role role, int status) {
   if (status < 0) {
     log_.event("note", "-", std::string("accept failed: ") + uv_strerror(status));
     return;
@@ -233,7 +258,7 @@ void ServerHost::on_connection(int status) {
   limits.max_output_bytes = config_.client_max_output_bytes;
   ConnId id = next_conn_++;
   LineStream* stream = LineStream::create(loop_, this, id, limits);
-  int rc = stream->accept_from(reinterpret_cast<uv_stream_t*>(&listener_->tcp));
+  int rc = stream->accept_from(reinterpret_cast<uv_stream_t*>(&listeners_[role].handle->tcp));
   if (rc != 0) {
     log_.event("note", "-", std::string("accept failed: ") + uv_strerror(rc));
     return;  // The stream closes itself; no ClientConn refers to it.
@@ -245,7 +270,8 @@ void ServerHost::on_connection(int status) {
     return;
   }
   auto client = std::make_unique<ClientConn>(id, stream, &log_);
-  log_.event("accept", client->label(), stream->remote_address());
+  if (role == kPeers) client->set_peers_only();
+  log_.event("accept", client->label(), stream->remote_address() + (role == kPeers ? " peers" : ""));
   clients_.emplace(id, std::move(client));
   stream->start_reading();
 }
@@ -271,6 +297,10 @@ void ServerHost::on_line(LineStream* stream, std::string_view line) {
   client->count_line();
   if (client->lines_seen() == 1 && adopt_if_peer(stream, line)) {
     clients_.erase(stream->id());  // The stream now belongs to the PeerLink.
+    return;
+  }
+  if (client->peers_only()) {  // The peer port speaks only the server-to-server protocol.
+    stream->close("not-a-peer");
     return;
   }
   client->begin_batch();

@@ -70,9 +70,13 @@ class ServerHost final : private LineStream::Handler, private PeerLink::Events {
   ServerHost(const ServerHost&) = delete;
   ServerHost& operator=(const ServerHost&) = delete;
 
-  // Opens the log and binds the listener to `address` (port 0: an ephemeral port).
+  // Opens the log and binds the listener to `address` (port 0: an ephemeral port),
+  // and, when given, the peer listener to `peer_address`: then neighbours dial that
+  // port instead, and the client port carries only clients (a TA's script that kills
+  // whatever holds the client port kills this process alone).
   // Errors: "cannot listen on <addr>: <why>", "cannot open log file <path>: <why>".
-  Result<bool> open(const struct sockaddr_storage& address);
+  Result<bool> open(const struct sockaddr_storage& address,
+                    const struct sockaddr_storage* peer_address = nullptr);
   // Tells the link to `neighbour` where to dial (before start_peers()).
   void set_peer_address(const std::string& neighbour, const struct sockaddr* address);
   void start_peers();
@@ -93,8 +97,12 @@ class ServerHost final : private LineStream::Handler, private PeerLink::Events {
   bool crashed() const { return crashed_; }
 
   const std::string& name() const { return config_.name; }
-  int port() const { return port_; }           // The bound port, after open().
-  const std::string& listen_text() const { return listen_text_; }
+  int port() const { return listeners_[kClients].port; }  // The bound port, after open().
+  // The port neighbours dial: the peer listener's when there is one.
+  int peer_port() const;
+  const std::string& listen_text() const { return listeners_[kClients].text; }
+  // "127.0.0.1:13000" when there is a peer listener, else "".
+  const std::string& peer_listen_text() const { return listeners_[kPeers].text; }
   bool peer_up(const std::string& neighbour) const;
   size_t clients() const { return clients_.size(); }
   const Node& node() const { return node_; }
@@ -105,11 +113,21 @@ class ServerHost final : private LineStream::Handler, private PeerLink::Events {
  private:
   struct Listener;
   struct Flusher;
+  enum Role { kClients = 0, kPeers = 1 };
+  struct ListenSpec {
+    bool wanted = false;
+    struct sockaddr_storage address{};  // As bound (its real port), after the first bind.
+    int port = 0;
+    std::string text;
+    Listener* handle = nullptr;  // Freed by its close callback.
+  };
   class EffectsScope;
   static void connection_cb(uv_stream_t* server, int status) noexcept;
   static void listener_close_cb(uv_handle_t* handle) noexcept;
   Result<bool> listen();
-  void on_connection(int status);
+  Result<bool> listen_one(Role role);
+  void close_listeners();
+  void on_connection(Role role, int status);
   bool adopt_if_peer(LineStream* stream, std::string_view line);
   ClientConn* find_client(ConnId id) const;
   void apply(Effects* effects);
@@ -139,15 +157,12 @@ class ServerHost final : private LineStream::Handler, private PeerLink::Events {
   InputObserver* observer_ = nullptr;
   int node_index_ = 0;
   LogWriter log_;
-  Listener* listener_ = nullptr;  // Freed by its close callback.
+  ListenSpec listeners_[2];
   Flusher* flusher_ = nullptr;    // uv_prepare + uv_check; freed by their close callbacks.
   // Reused effect lists, one per nesting level of core calls (a Places failure may
   // call back while effects are applied).
   std::vector<std::unique_ptr<Effects>> effects_pool_;
   size_t effects_depth_ = 0;
-  struct sockaddr_storage listen_address_{};  // As bound (its real port).
-  int port_ = 0;
-  std::string listen_text_;
   std::vector<std::unique_ptr<PeerLink>> peers_;  // Index = the core's peer index.
   std::vector<std::unique_ptr<Link>> wrapped_;    // From wrap_link, when set.
   std::vector<Link*> send_links_;                 // Where kSendPeer goes, per peer.

@@ -22,7 +22,7 @@ constexpr size_t kHostBytesMax = 253;
 using NameIndex = std::unordered_map<std::string, size_t>;
 
 Result<TopologyNode> parse_node(const JsonField& f) {
-  if (auto e = f.expect_object({"name", "port", "host"})) return *e;
+  if (auto e = f.expect_object({"name", "port", "host", "peer_port"})) return *e;
   TopologyNode node;
   Result<JsonField> name = f.required("name");
   if (!name.ok()) return Error{name.error()};
@@ -35,6 +35,12 @@ Result<TopologyNode> parse_node(const JsonField& f) {
   Result<int64_t> port_value = port.value().expect_int(1, 65535);
   if (!port_value.ok()) return Error{port_value.error()};
   node.port = static_cast<int>(port_value.value());
+
+  if (std::optional<JsonField> peer_port = f.optional("peer_port")) {
+    Result<int64_t> value = peer_port->expect_int(1, 65535);
+    if (!value.ok()) return Error{value.error()};
+    node.peer_port = static_cast<int>(value.value());
+  }
 
   if (std::optional<JsonField> host = f.optional("host")) {
     Result<std::string> host_text = host->expect_word(kHostBytesMax);
@@ -58,12 +64,20 @@ std::optional<Error> parse_nodes(const JsonField& nodes, Topology* t, NameIndex*
       return f.required("name").value().error("duplicate node \"" + v.name + "\" (also nodes[" +
                                               std::to_string(it->second) + "])");
     }
-    auto [at, unused] = by_address.emplace(std::make_pair(v.host, v.port), i);
-    if (at->second != i) {
-      const TopologyNode& other = t->nodes[at->second];
-      return f.required("port").value().error(
-          "port " + std::to_string(v.port) + " on " + v.host + " is already used by \"" +
-          other.name + "\" (nodes[" + std::to_string(at->second) + "])");
+    // Client and peer ports share one space per host: each is a listener.
+    struct Use {
+      const char* key;
+      int port;
+    };
+    for (const Use& use : {Use{"port", v.port}, Use{"peer_port", v.peer_port}}) {
+      if (use.port == 0) continue;
+      auto [at, unused_port] = by_address.emplace(std::make_pair(v.host, use.port), i);
+      if (unused_port) continue;
+      const std::string owner = at->second == i ? "its own \"port\""
+                                                : "\"" + t->nodes[at->second].name + "\" (nodes[" +
+                                                      std::to_string(at->second) + "])";
+      return f.required(use.key).value().error("port " + std::to_string(use.port) + " on " + v.host +
+                                               " is already used by " + owner);
     }
     t->nodes.push_back(node.value());
   }

@@ -14,6 +14,8 @@ struct TopologyNode {
   std::string name;
   std::string host = "127.0.0.1";  // The optional "host" field.
   int port = 0;                     // 1..65535 (0 only where a caller allows it).
+  int peer_port = 0;                // The optional "peer_port": peers listen and dial
+                                    // here instead of `port` (0: none).
 };
 
 struct Topology {

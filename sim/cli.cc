@@ -16,6 +16,9 @@ const char kServeOptionsHelp[] =
     "                        ports (herd run only); default: the topology's ports\n"
     "  --host ADDR           listen on and dial ADDR for every server (default: each\n"
     "                        server's \"host\", else 127.0.0.1)\n"
+    "  --peer-port-offset N  peers listen and dial at each server's port + N, so the\n"
+    "                        client port carries clients only (default: a node's\n"
+    "                        \"peer_port\" in the topology, else the client port)\n"
     "  --max-clients N       client connections per server (default: 20000)\n"
     "  --places-url URL      Places Nearby Search endpoint (default: Google's)\n"
     "  --places-api API      legacy (GET nearbysearch/json, default) or new (POST\n"
@@ -124,6 +127,8 @@ const std::map<std::string, Setter, std::less<>>& setters() {
        [](auto f, auto& v, auto* o) { return set_places_api(f, v, &o->host.places.api); }},
       {"--port-base",
        [](auto f, auto& v, auto* o) { return set_int(f, v, 0, 65535, &o->host.port_base); }},
+      {"--peer-port-offset",
+       [](auto f, auto& v, auto* o) { return set_int(f, v, 1, 65535, &o->host.peer_port_offset); }},
       {"--max-clients",
        [](auto f, auto& v, auto* o) {
          return set_int(f, v, 1, 10'000'000, &o->host.max_clients);

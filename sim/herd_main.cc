@@ -188,6 +188,10 @@ int serve(Topology topology, std::vector<std::string> hosted, ServeOptions optio
     } else {
       for (const auto& server : host.servers()) {
         printf("herd: %s listening on %s\n", server->name().c_str(), server->listen_text().c_str());
+        if (!server->peer_listen_text().empty()) {
+          printf("herd: %s listening for peers on %s\n", server->name().c_str(),
+                 server->peer_listen_text().c_str());
+        }
       }
       if (!host.admin_text().empty()) {
         printf("herd: admin listening on %s\n", host.admin_text().c_str());
@@ -235,6 +239,17 @@ int prepare(const Command& command, const Args& args, ServeOptions* options,
   if (options->host.port_base > 0 && last_port > 65535) {
     return usage_error("--port-base: " + std::to_string(options->host.port_base) + " + " +
                        std::to_string(topology->nodes.size() - 1) + " servers exceeds 65535");
+  }
+  if (options->host.peer_port_offset > 0 && options->host.port_base != 0) {
+    for (size_t i = 0; i < topology->nodes.size(); ++i) {
+      const int port = options->host.port_base > 0 ? options->host.port_base + static_cast<int>(i)
+                                                   : topology->nodes[i].port;
+      if (port + options->host.peer_port_offset > 65535) {
+        return usage_error("--peer-port-offset: " + topology->nodes[i].name + "'s port " +
+                           std::to_string(port) + " + " + std::to_string(options->host.peer_port_offset) +
+                           " exceeds 65535");
+      }
+    }
   }
   return -1;
 }

@@ -144,6 +144,16 @@ TEST_CASE("topology: shapes of the historical herds and the experiment graphs") 
   CHECK(load("ring5.json").neighbours("n0") == Names{"n1", "n4"});
 }
 
+TEST_CASE("topology: an optional peer port per node") {
+  Result<Topology> t = parse_topology(
+      "{\"name\": \"x\", \"nodes\": [{\"name\": \"a\", \"port\": 1, \"peer_port\": 2},"
+      " {\"name\": \"b\", \"port\": 3}], \"links\": [[\"a\", \"b\"]]}",
+      "t.json");
+  REQUIRE(t.ok());
+  CHECK(t.value().nodes[0].peer_port == 2);
+  CHECK(t.value().nodes[1].peer_port == 0);
+}
+
 TEST_CASE("topology: optional host, and equal ports on different hosts") {
   Result<Topology> r = parse_topology(
       R"({"name": "h", "nodes": [{"name": "a", "port": 9000, "host": "10.0.0.1"},
@@ -208,6 +218,21 @@ TEST_CASE("topology: errors name the source, the line and the field") {
           "t.json: line 4: nodes[1].port: port 1 on 127.0.0.1 is already used by \"a\" "
           "(nodes[0])");
   }
+  SUBCASE("a peer port shares the ports of its host") {
+    CHECK(error_of(lines({"{\"name\": \"x\", \"nodes\": [",
+                          "  {\"name\": \"a\", \"port\": 1, \"peer_port\": 5},",
+                          "  {\"name\": \"b\", \"port\": 5}",
+                          "], \"links\": []}"})) ==
+          "t.json: line 3: nodes[1].port: port 5 on 127.0.0.1 is already used by \"a\" (nodes[0])");
+    CHECK(error_of(lines({"{\"name\": \"x\", \"nodes\": [",
+                          "  {\"name\": \"a\", \"port\": 1, \"peer_port\": 1}",
+                          "], \"links\": []}"})) ==
+          "t.json: line 2: nodes[0].peer_port: port 1 on 127.0.0.1 is already used by its own \"port\"");
+    CHECK(error_of(lines({"{\"name\": \"x\", \"nodes\": [",
+                          "  {\"name\": \"a\", \"port\": 1, \"peer_port\": 0}",
+                          "], \"links\": []}"})) ==
+          "t.json: line 2: nodes[0].peer_port: must be an integer in 1..65535");
+  }
   const std::string two_nodes = "{\"name\": \"x\", \"nodes\": [\n"
                                 "  {\"name\": \"a\", \"port\": 1},\n"
                                 "  {\"name\": \"b\", \"port\": 2}\n"
@@ -237,7 +262,7 @@ TEST_CASE("topology: errors name the source, the line and the field") {
                           "  {\"name\": \"a\",",
                           "   \"prot\": 1}",
                           "], \"links\": []}"})) ==
-          "t.json: line 3: nodes[0].prot: unknown key (expected one of: name, port, host)");
+          "t.json: line 3: nodes[0].prot: unknown key (expected one of: name, port, host, peer_port)");
     CHECK(error_of("{\"name\": \"x\", \"note\": \"hi\", \"nodes\": [], \"links\": []}") ==
           "t.json: line 1: note: unknown key (expected one of: name, nodes, links)");
   }
