@@ -49,16 +49,16 @@ HerdHost::HerdHost(uv_loop_t* loop, Topology topology, std::vector<std::string> 
     const TopologyNode& node = topology_.nodes[i];
     if (std::find(hosted_.begin(), hosted_.end(), node.name) == hosted_.end()) continue;
     ServerHostConfig config;
-    config.name = node.name;
-    config.neighbours = topology_.neighbours(node.name);
+    config.node.name = node.name;
+    config.node.neighbours = topology_.neighbours(node.name);
+    config.node.places_api = options_.places.api;
+    config.node.seed = options_.seed;
+    config.node.sync = options_.sync;
+    config.node.link = options_.link;
+    config.node_index = static_cast<int>(servers_.size());
     config.log_path = options_.log_dir + "/" + node.name + ".log";
-    config.places_api = options_.places.api;
     config.max_clients = options_.max_clients;
-    if (faults_) {
-      config.wrap_link = [faults = faults_.get()](int, PeerLink* inner) {
-        return faults->wrap(inner);
-      };
-    }
+    config.faults = faults_.get();
     servers_.push_back(std::make_unique<ServerHost>(loop_, std::move(config), places_.get()));
     servers_.back()->set_on_peer_change([this] { check_ready(); });
   }
@@ -116,7 +116,7 @@ Result<bool> HerdHost::start() {
   if (!console.ok()) return console;
   Result<bool> pointed = point_links();
   if (!pointed.ok()) return pointed;
-  for (auto& host : servers_) host->start_peers();
+  for (auto& host : servers_) host->start();
   return true;
 }
 

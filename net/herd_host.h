@@ -25,7 +25,9 @@
 #include "net/places_client.h"
 #include "net/server_host.h"
 #include "net/uv_timer.h"
+#include "node/link_machine.h"
 #include "node/result.h"
+#include "node/sync.h"
 #include "node/topology.h"
 
 namespace herd {
@@ -38,6 +40,9 @@ struct HostOptions {
   size_t max_clients = 20'000;
   PlacesConfig places;
   uint64_t ready_timeout_ms = 5000;
+  uint64_t seed = 1;          // Every node's seed (its Rng is derived from it and its name).
+  SyncConfig sync;            // Every node's anti-entropy.
+  LinkTimings link;           // Every node's link timings.
   // The fault layer; REQUIRES: every server of the topology is hosted.
   std::optional<FaultSetup> faults;
   int admin_port = -1;         // >= 0: the console on 127.0.0.1:admin_port (0: ephemeral).

@@ -14,6 +14,7 @@ namespace {
 struct WriteReq {
   uv_write_t req;
   std::string bytes;
+  uint64_t messages = 0;
 };
 
 constexpr size_t kReadBufferBytes = 64 * 1024;
@@ -90,16 +91,35 @@ void LineStream::update_reading() {
   reading_ = want;
 }
 
-void LineStream::buffer_output(std::string_view bytes, bool newline) {
-  if (closing_ || shutting_) return;
+void LineStream::buffer_output(std::string_view bytes, bool newline, uint32_t messages) {
+  if (closing_ || shutting_) {
+    if (messages > 0) handler_->on_messages(this, 0, messages);
+    return;
+  }
   out_.append(bytes);
   if (newline) out_.push_back('\n');
+  out_messages_ += messages;
+  if (limits_.backpressure_bytes > 0) check_backpressure();
+}
+
+void LineStream::check_backpressure() {
+  const size_t queued = queued_bytes();
+  if (!backpressure_ && queued > limits_.backpressure_bytes) {
+    backpressure_ = true;
+    handler_->on_backpressure(this, true);
+  } else if (backpressure_ && queued <= limits_.backpressure_bytes / 2) {
+    backpressure_ = false;
+    handler_->on_backpressure(this, false);
+  }
 }
 
 void LineStream::flush_output() {
   if (out_.empty()) return;
+  const uint64_t messages = out_messages_;
+  out_messages_ = 0;
   if (closing_ || shutting_) {
     out_.clear();
+    if (messages > 0) handler_->on_messages(this, 0, messages);
     return;
   }
   std::string bytes;
@@ -110,6 +130,8 @@ void LineStream::flush_output() {
   int n = uv_try_write(uv_stream(), &buf, 1);
   if (n == static_cast<int>(out_.size())) {
     out_.clear();
+    if (messages > 0) handler_->on_messages(this, messages, 0);
+    if (limits_.backpressure_bytes > 0) check_backpressure();
     return;
   }
   if (n > 0) {
@@ -120,27 +142,30 @@ void LineStream::flush_output() {
     out_.reserve(bytes.capacity());
   } else {
     out_.clear();
+    if (messages > 0) handler_->on_messages(this, 0, messages);
     close("write-error " + error_text(n));
     return;
   }
-  queue_write(std::move(bytes));
+  queue_write(std::move(bytes), messages);
 }
 
 void LineStream::write(std::string bytes) {
   if (closing_ || shutting_ || bytes.empty()) return;
   flush_output();
   if (closing_) return;
-  queue_write(std::move(bytes));
+  queue_write(std::move(bytes), 0);
 }
 
-void LineStream::queue_write(std::string bytes) {
+void LineStream::queue_write(std::string bytes, uint64_t messages) {
   auto* req = new WriteReq;
   req->bytes = std::move(bytes);
+  req->messages = messages;
   req->req.data = req;
   uv_buf_t buf = uv_buf_init(req->bytes.data(), static_cast<unsigned>(req->bytes.size()));
   int rc = uv_write(&req->req, uv_stream(), &buf, 1, &LineStream::write_cb);
   if (rc != 0) {
     delete req;
+    if (messages > 0) handler_->on_messages(this, 0, messages);
     close("write-error " + error_text(rc));
     return;
   }
@@ -149,11 +174,13 @@ void LineStream::queue_write(std::string bytes) {
     output_full_ = true;  // Why: a client that does not read must not grow our memory.
     update_reading();
   }
+  if (limits_.backpressure_bytes > 0) check_backpressure();
 }
 
-void LineStream::on_write_done(size_t bytes, int status) {
+void LineStream::on_write_done(size_t bytes, uint64_t messages, int status) {
   assert(queued_bytes_ >= bytes);
   queued_bytes_ -= bytes;
+  if (messages > 0) handler_->on_messages(this, status == 0 ? messages : 0, status == 0 ? 0 : messages);
   if (status < 0 && status != UV_ECANCELED) {
     close("write-error " + error_text(status));
     return;
@@ -162,6 +189,7 @@ void LineStream::on_write_done(size_t bytes, int status) {
     output_full_ = false;
     update_reading();
   }
+  if (limits_.backpressure_bytes > 0 && !closing_) check_backpressure();
 }
 
 void LineStream::shutdown_and_close(std::string reason) {
@@ -179,8 +207,25 @@ void LineStream::shutdown_and_close(std::string reason) {
   }
 }
 
+void LineStream::reset(std::string reason) {
+  if (closing_) return;
+  if (out_messages_ > 0) handler_->on_messages(this, 0, out_messages_);
+  out_.clear();
+  out_messages_ = 0;
+  closing_ = true;
+  close_reason_ = std::move(reason);
+  if (reading_) uv_read_stop(uv_stream());
+  reading_ = false;
+  if (uv_tcp_close_reset(&tcp_, &LineStream::close_cb) != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &LineStream::close_cb);
+  }
+}
+
 void LineStream::close(std::string reason) {
   if (closing_) return;
+  if (out_messages_ > 0) handler_->on_messages(this, 0, out_messages_);
+  out_.clear();
+  out_messages_ = 0;
   closing_ = true;
   if (!shutting_ || close_reason_.empty()) close_reason_ = std::move(reason);
   if (reading_) uv_read_stop(uv_stream());
@@ -247,8 +292,9 @@ void LineStream::write_cb(uv_write_t* req, int status) noexcept {
   auto* write = static_cast<WriteReq*>(req->data);
   auto* self = static_cast<LineStream*>(req->handle->data);
   size_t bytes = write->bytes.size();
+  uint64_t messages = write->messages;
   delete write;
-  self->on_write_done(bytes, status);
+  self->on_write_done(bytes, messages, status);
 }
 
 void LineStream::connect_cb(uv_connect_t* req, int status) noexcept {

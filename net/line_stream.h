@@ -36,11 +36,20 @@ class LineStream {
     virtual void on_connected(LineStream* stream, int status) { (void)stream, (void)status; }
     // The handle is closed; the stream is deleted as soon as this returns.
     virtual void on_closed(LineStream* stream) = 0;
+    // Counted messages (buffer_output's `messages`) that reached the kernel
+    // (`written`) or died unwritten with the connection (`lost`).
+    virtual void on_messages(LineStream* stream, uint64_t written, uint64_t lost) {
+      (void)stream, (void)written, (void)lost;
+    }
+    // The bytes not yet written went over Limits::backpressure_bytes (true), or back
+    // under half of it (false).
+    virtual void on_backpressure(LineStream* stream, bool full) { (void)stream, (void)full; }
   };
 
   struct Limits {
     size_t max_line_bytes = 64 * 1024;
-    size_t max_output_bytes = 4u << 20;
+    size_t max_output_bytes = 4u << 20;  // Past it, reading pauses until half is written.
+    size_t backpressure_bytes = 0;       // > 0: on_backpressure at this many unwritten bytes.
   };
 
   // Creates an unconnected stream (uv_tcp_init); follow with accept_from or connect.
@@ -59,8 +68,9 @@ class LineStream {
 
   // Buffers `bytes` (then '\n' when `newline`); nothing is written until
   // flush_output(), which writes everything buffered at once (uv_try_write, the rest
-  // in one uv_write). Ignored once the stream is closing.
-  void buffer_output(std::string_view bytes, bool newline);
+  // in one uv_write). Ignored once the stream is closing. `messages` counts for
+  // on_messages: a flush's messages are written when all of its bytes are.
+  void buffer_output(std::string_view bytes, bool newline, uint32_t messages = 0);
   void flush_output();
   bool has_buffered_output() const { return !out_.empty(); }
 
@@ -71,6 +81,8 @@ class LineStream {
   void shutdown_and_close(std::string reason);
   // Closes now; queued writes are abandoned.
   void close(std::string reason);
+  // Closes now with a TCP reset (the peer sees ECONNRESET; nothing more is sent).
+  void reset(std::string reason);
 
   void set_handler(Handler* handler) { handler_ = handler; }
   void set_limits(Limits limits);
@@ -91,8 +103,9 @@ class LineStream {
   void on_read(ssize_t nread, const uv_buf_t* buf);
   void deliver_lines();
   void on_end_of_input();
-  void queue_write(std::string bytes);
-  void on_write_done(size_t bytes, int status);
+  void queue_write(std::string bytes, uint64_t messages);
+  void on_write_done(size_t bytes, uint64_t messages, int status);
+  void check_backpressure();
 
   static void alloc_cb(uv_handle_t* handle, size_t suggested, uv_buf_t* buf) noexcept;
   static void read_cb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept;
@@ -108,6 +121,8 @@ class LineStream {
   LineFramer framer_;
   size_t queued_bytes_ = 0;  // In uv_write requests.
   std::string out_;          // Buffered by buffer_output(), not yet written.
+  uint64_t out_messages_ = 0;  // Counted messages in out_.
+  bool backpressure_ = false;
   bool started_ = false, reading_ = false, held_ = false, output_full_ = false;
   bool eof_ = false, shutting_ = false, closing_ = false;
   std::string close_reason_;

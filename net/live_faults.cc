@@ -6,60 +6,30 @@
 #include <utility>
 
 #include "net/log_writer.h"
-#include "net/peer_link.h"
 #include "net/server_host.h"
-#include "node/faulty_link.h"
 #include "node/rng.h"
 
 namespace herd {
 
 const char kConsoleHelp[] =
     "cut A B | cut A>B             lose every message on a link, both ways | A to B only\n"
-    "heal A B | heal A>B           undo a cut\n"
-    "heal                          undo every cut and partition (crashed servers stay down)\n"
+    "heal A B | heal A>B           undo a cut or a blackhole\n"
+    "heal                          undo every cut, partition and blackhole (crashed servers\n"
+    "                              stay down)\n"
     "partition A,B C,D,E           heal, then cut every link between two groups (servers\n"
     "                              named in no group form one more group)\n"
-    "set A B|A>B drop=P delay=D dup=P   change a link's faults, any of the keys; D is MS,\n"
-    "                              MIN-MAX (uniform) or exp:MIN:MEAN, in milliseconds\n"
+    "set A B|A>B drop=P delay=D dup=P bandwidth_kbps=N   change a link's faults, any of\n"
+    "                              the keys; D is MS, MIN-MAX (uniform) or exp:MIN:MEAN,\n"
+    "                              in milliseconds; bandwidth_kbps=0 removes the limit\n"
+    "blackhole A B | blackhole A>B the connection stays open and swallows every byte\n"
+    "reset A B                     tear the link's connection down now (it reconnects)\n"
     "crash X                       close X's listener and connections, lose its records\n"
     "restart X                     X listens again on its port and relinks, empty\n"
+    "pause X | resume X            X stops processing (keeping its state) | goes on\n"
     "status                        one line per directed link, then one per server\n"
     "help                          this text\n";
 
 namespace {
-
-// A PeerLink as the FaultyLink's inner link: counts a copy as delivered when the
-// PeerLink writes it (it drops copies while its connection is down).
-class CountingLink final : public Link {
- public:
-  CountingLink(PeerLink* peer, FaultState* state, int link)
-      : peer_(peer), state_(state), link_(link) {}
-  void send(std::string_view message) override {
-    const uint64_t before = peer_->sent();
-    peer_->send(message);
-    if (peer_->sent() != before) state_->count_delivered(link_);
-  }
-  bool up() const override { return peer_->up(); }
-
- private:
-  PeerLink* peer_;
-  FaultState* state_;
-  int link_;
-};
-
-// What ServerHost sends through: the FaultyLink around the counting link.
-class LiveLink final : public Link {
- public:
-  LiveLink(PeerLink* peer, Scheduler* scheduler, FaultState* state, int link,
-           FaultyLink::FaultLog log)
-      : counting_(peer, state, link), faulty_(&counting_, scheduler, state, link, std::move(log)) {}
-  void send(std::string_view message) override { faulty_.send(message); }
-  bool up() const override { return faulty_.up(); }
-
- private:
-  CountingLink counting_;  // Declared first: the FaultyLink refers to it.
-  FaultyLink faulty_;
-};
 
 std::string_view trim(std::string_view text) {
   const char* blanks = " \t\r\n\f\v";
@@ -83,6 +53,8 @@ std::vector<std::string> affected_servers(const FaultAction& action,
     case ActionKind::kCut:
     case ActionKind::kHeal:
     case ActionKind::kSet:
+    case ActionKind::kBlackhole:
+    case ActionKind::kReset:
       named = {action.link.from, action.link.to};
       break;
     case ActionKind::kHealAll:
@@ -90,6 +62,8 @@ std::vector<std::string> affected_servers(const FaultAction& action,
       return topology.nodes;
     case ActionKind::kCrash:
     case ActionKind::kRestart:
+    case ActionKind::kPause:
+    case ActionKind::kResume:
       named = {action.server};
       break;
     case ActionKind::kStatus:
@@ -116,16 +90,30 @@ LiveFaults::LiveFaults(uv_loop_t* loop, FaultTopology topology, FaultSetup setup
       setup_(std::move(setup)),
       find_(std::move(find)),
       state_(topology_, fault_sub_seed(setup_.seed), setup_.plan),
+      channel_(&state_),
       scheduler_(loop) {}
 
-std::unique_ptr<Link> LiveFaults::wrap(PeerLink* inner) {
-  const std::string& self = inner->config().self;
-  const int link = state_.link_id(self, inner->config().peer);
-  assert(link >= 0);
-  auto log = [this, self](std::string_view text) {
-    if (ServerHost* server = find_(self)) log_fault(&server->log(), text);
-  };
-  return std::make_unique<LiveLink>(inner, &scheduler_, &state_, link, std::move(log));
+void LiveFaults::send(ServerHost* host, int link, ConnId conn, Traffic traffic, std::string message) {
+  const ChannelCopies copies = channel_.offer(link, traffic, message.size(), scheduler_.now().mono_ns);
+  if (traffic == Traffic::kProtocol) {
+    const std::string text = fault_text(copies.decision, state_.label(link));
+    if (!text.empty()) log_fault(&host->log(), text);
+  }
+  for (int i = 0; i < copies.count; ++i) {
+    if (copies.immediate[i]) {
+      host->write_peer(conn, traffic, message);
+      continue;
+    }
+    const uint64_t msg = copies.decision.msg;
+    scheduler_.after(copies.delay_ns[i], [this, host, link, conn, traffic, msg, copy = message] {
+      if (channel_.due(link, traffic, host->conn_open(conn))) {
+        host->write_peer(conn, traffic, copy);
+      } else if (traffic == Traffic::kProtocol && (state_.blocked(link) || state_.blackholed(link))) {
+        log_fault(&host->log(), std::string(state_.blocked(link) ? "fault cut " : "fault blackhole ") +
+                                    state_.label(link) + " msg#" + std::to_string(msg) + " held");
+      }
+    });
+  }
 }
 
 void LiveFaults::log_start() {
@@ -177,10 +165,31 @@ CommandOutcome LiveFaults::apply(const FaultAction& action, std::string_view sou
   if (!outcome.ok || outcome.request == HostRequest::kStatus) return outcome;
   // Logged first, so that what the command causes (closes, peer-down) follows it.
   log_action(action, outcome, source);
-  if (outcome.request == HostRequest::kCrash) {
-    if (ServerHost* server = find_(outcome.server)) server->crash();
-  } else if (outcome.request == HostRequest::kRestart) {
-    return restart(outcome.server);
+  ServerHost* server = find_(outcome.server);
+  switch (outcome.request) {
+    case HostRequest::kCrash:
+      if (server != nullptr) server->crash();
+      break;
+    case HostRequest::kRestart:
+      return restart(outcome.server);
+    case HostRequest::kPause:
+      if (server != nullptr) server->pause();
+      break;
+    case HostRequest::kResume:
+      if (server != nullptr) server->resume();
+      break;
+    case HostRequest::kReset:
+      // One end suffices: the other sees the reset. In a herd of one process per
+      // server, the end hosted here does it.
+      if (server != nullptr) {
+        server->reset_link(outcome.peer);
+      } else if (ServerHost* other = find_(outcome.peer)) {
+        other->reset_link(outcome.server);
+      }
+      break;
+    case HostRequest::kNone:
+    case HostRequest::kStatus:
+      break;
   }
   return outcome;
 }
@@ -212,11 +221,26 @@ void LiveFaults::log_action(const FaultAction& action, const CommandOutcome& out
 }
 
 std::vector<std::string> LiveFaults::status_lines() const {
-  std::map<std::string, uint64_t, std::less<>> records;
+  std::map<std::string, ServerHostView, std::less<>> servers;
+  std::vector<LinkHostView> links(static_cast<size_t>(state_.link_count()));
   for (const std::string& name : topology_.nodes) {
-    if (ServerHost* server = find_(name)) records[name] = server->node().records().size();
+    ServerHost* server = find_(name);
+    if (server == nullptr) continue;
+    const Node& node = server->node();
+    const SyncStats& sync = node.sync_stats();
+    servers[name] = ServerHostView{node.records().size(),
+                                   "sync_sessions=" + std::to_string(sync.sessions) +
+                                       " sync_messages=" + std::to_string(sync.messages) +
+                                       " sync_bytes=" + std::to_string(sync.bytes) +
+                                       " sync_records=" + std::to_string(sync.records_stored)};
+    for (size_t p = 0; p < node.config().neighbours.size(); ++p) {
+      const int link = state_.link_id(name, node.config().neighbours[p]);
+      LinkHostView view = server->link_view(static_cast<int>(p));
+      view.queued += channel_.held(link);
+      links[static_cast<size_t>(link)] = view;
+    }
   }
-  return state_.status_lines(records);
+  return state_.status_lines(links, servers);
 }
 
 void LiveFaults::close() { scheduler_.close(); }

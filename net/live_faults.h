@@ -1,20 +1,22 @@
 // The fault layer of a live herd (`herd run`): one FaultState for the whole
-// topology, seeded from the run's seed; a FaultyLink around the send path of every
-// hosted peer link; the faults file's timeline on the loop; and the console
-// commands (read by net/console.h from stdin and the admin port), which it applies,
-// performs (crash, restart, status need the servers) and answers. Faults touch
-// server-to-server traffic only: client connections never pass through here.
+// topology, seeded from the run's seed; its FaultChannel, through which every
+// hosted server's peer writes pass (send()), with held copies on a UvScheduler; the
+// faults file's timeline on the loop; and the console commands (read by
+// net/console.h from stdin and the admin port), which it applies, performs (crash,
+// restart, reset, pause, resume and status need the servers) and answers. Faults
+// touch server-to-server traffic only: client connections never pass through here.
 //
-// Counting: FaultState counts sent, dropped, duplicated, cut and overflow; a copy is
-// counted `delivered` when the PeerLink actually writes it to its connection (a
-// copy the PeerLink drops because its connection is down or its queue is full is
-// in `sent` and in no other counter: PeerLink logs it as "drop Jaquez down ...").
+// Counting (node/fault_state.h): the channel counts what it decides; the server
+// counts a protocol message `delivered` when its bytes reach the kernel and `lost`
+// when its connection dies with it unwritten; the node counts what its links lost
+// while down or full. The status line adds them up.
 //
 // Logs, in the existing one-event-per-line format (net/log_writer.h), event "fault":
 //   fault drop Riley>Jaquez msg#17                 the sending server's log, for every
 //   fault delay Riley>Jaquez msg#3 delay_ns=...     injected fault on its outgoing
 //   fault duplicate Riley>Jaquez msg#4 delay_ns=a,b messages (node/fault_model.h)
 //   fault cut Riley>Jaquez msg#5 [held]
+//   fault blackhole Riley>Jaquez msg#6 [held]
 //   fault seed 7 sub-seed=... links drop=0.1 delay=0ms dup=0 overrides=1 timeline=2
 //                                                  every server's log, at start
 //   fault cut Riley>Jaquez Jaquez>Riley (admin 127.0.0.1:40422)
@@ -36,14 +38,14 @@
 #include <uv.h>
 
 #include "net/uv_scheduler.h"
+#include "node/effects.h"
 #include "node/fault_action.h"
+#include "node/fault_channel.h"
 #include "node/fault_state.h"
-#include "node/link.h"
 
 namespace herd {
 
 class LogWriter;
-class PeerLink;
 class ServerHost;
 
 struct FaultSetup {
@@ -78,8 +80,9 @@ class LiveFaults {
   LiveFaults(const LiveFaults&) = delete;
   LiveFaults& operator=(const LiveFaults&) = delete;
 
-  // ServerHostConfig::wrap_link: the FaultyLink for `inner`'s direction.
-  std::unique_ptr<Link> wrap(PeerLink* inner);
+  // A message `host` writes to its connection `conn`, the directed link `link`:
+  // through the channel, now or after its delay (host->write_peer).
+  void send(ServerHost* host, int link, ConnId conn, Traffic traffic, std::string message);
 
   // Writes the seed and settings to every hosted server's log (after their open()).
   void log_start();
@@ -98,6 +101,7 @@ class LiveFaults {
 
   std::vector<std::string> status_lines() const;
   const FaultState& state() const { return state_; }
+  FaultState& state() { return state_; }
 
   // Drops held copies and pending timeline events. Idempotent.
   void close();
@@ -112,6 +116,7 @@ class LiveFaults {
   FaultSetup setup_;
   FindServer find_;
   FaultState state_;
+  FaultChannel channel_;
   UvScheduler scheduler_;
   bool timeline_started_ = false;
 };

@@ -1,14 +1,17 @@
+// ServerHost: listeners, connections and the server's life (crash, restart, pause).
+// The node's effects are applied in net/server_effects.cc.
 #include "net/server_host.h"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <utility>
 
 #include "net/address.h"
 #include "net/live_clock.h"
 #include "net/places_client.h"
-#include "node/peer_wire.h"
 
 namespace herd {
 
@@ -38,64 +41,18 @@ struct ServerHost::Flusher {
   }
 };
 
-// A cleared effect list for one core call, reused across calls.
-class ServerHost::EffectsScope {
- public:
-  explicit EffectsScope(ServerHost* host) : host_(host) {
-    if (host_->effects_pool_.size() <= host_->effects_depth_) {
-      host_->effects_pool_.push_back(std::make_unique<Effects>());
-    }
-    effects_ = host_->effects_pool_[host_->effects_depth_++].get();
-    effects_->clear();
-  }
-  ~EffectsScope() {
-    effects_->clear();
-    --host_->effects_depth_;
-  }
-  EffectsScope(const EffectsScope&) = delete;
-  EffectsScope& operator=(const EffectsScope&) = delete;
-  Effects* get() { return effects_; }
-
- private:
-  ServerHost* host_;
-  Effects* effects_;
-};
-
-namespace {
-
-NodeConfig node_config(const ServerHostConfig& config) {
-  NodeConfig node;
-  node.name = config.name;
-  node.neighbours = config.neighbours;
-  node.places_api = config.places_api;
-  return node;
-}
-
-std::string request_label(RequestId request) { return "r" + std::to_string(request); }
-
-}  // namespace
-
 ServerHost::ServerHost(uv_loop_t* loop, ServerHostConfig config, PlacesClient* places)
     : loop_(loop),
       config_(std::move(config)),
       places_(places),
-      node_(node_config(config_)),
+      driver_(config_.node, config_.node_index),
       log_(loop) {
-  for (size_t i = 0; i < config_.neighbours.size(); ++i) {
-    PeerLinkConfig link;
-    link.self = config_.name;
-    link.peer = config_.neighbours[i];
-    link.index = static_cast<int>(i);
-    link.dials = config_.name < link.peer;
-    link.max_queued_bytes = config_.link_max_queued_bytes;
-    PeerLink::Events* events = this;
-    peers_.push_back(std::make_unique<PeerLink>(loop_, std::move(link), &log_, events));
-    Link* send_link = peers_.back().get();
-    if (config_.wrap_link) {
-      wrapped_.push_back(config_.wrap_link(static_cast<int>(i), peers_.back().get()));
-      send_link = wrapped_.back().get();
-    }
-    send_links_.push_back(send_link);
+  const size_t peers = config_.node.neighbours.size();
+  peer_addresses_.resize(peers);
+  last_dial_error_.resize(peers);
+  timer_fired_.assign(peers + 1, 0);
+  for (size_t t = 0; t <= peers; ++t) {
+    timers_.push_back(std::make_unique<Timer>(loop_, [this, t] { on_timer(static_cast<TimerId>(t)); }));
   }
   flusher_ = new Flusher;
   flusher_->owner = this;
@@ -120,7 +77,7 @@ Result<bool> ServerHost::open(const struct sockaddr_storage& listen_address,
                               const struct sockaddr_storage* peer_address) {
   Result<bool> opened = log_.open(config_.log_path);
   if (!opened.ok()) return opened;
-  log_.event("start", config_.name, std::to_string(getpid()));
+  log_.event("start", name(), std::to_string(getpid()));
   listeners_[kClients].wanted = true;
   listeners_[kClients].address = listen_address;
   if (peer_address != nullptr) {
@@ -170,7 +127,7 @@ Result<bool> ServerHost::listen_one(Role role) {
   uv_tcp_getsockname(&spec.handle->tcp, address, &length);
   spec.port = address_port(address);
   spec.text = format_address(address);
-  log_.event("listen", role == kPeers ? config_.name + "(peers)" : config_.name, spec.text);
+  log_.event("listen", role == kPeers ? name() + "(peers)" : name(), spec.text);
   return true;
 }
 
@@ -184,31 +141,55 @@ void ServerHost::close_listeners() {
 }
 
 void ServerHost::set_peer_address(const std::string& neighbour, const struct sockaddr* address) {
-  int index = node_.peer_index(neighbour);
+  const int index = node().peer_index(neighbour);
   assert(index >= 0);
-  peers_[index]->set_address(address);
+  const size_t size = address->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+  memcpy(&peer_addresses_[static_cast<size_t>(index)], address, size);
 }
 
-void ServerHost::start_peers() {
-  for (auto& peer : peers_) peer->start();
+void ServerHost::start() {
+  Input in;
+  in.kind = InputKind::kStart;
+  in.now = live_now();
+  feed(in);
 }
 
 bool ServerHost::peer_up(const std::string& neighbour) const {
-  int index = node_.peer_index(neighbour);
-  return index >= 0 && peers_[index]->up();
+  const int index = node().peer_index(neighbour);
+  return index >= 0 && node().link(index).up();
+}
+
+size_t ServerHost::clients() const { return client_count_; }
+
+ServerHost::Conn* ServerHost::find(ConnId id) {
+  auto it = conns_.find(id);
+  return it == conns_.end() ? nullptr : &it->second;
+}
+
+const ServerHost::Conn* ServerHost::find(ConnId id) const {
+  auto it = conns_.find(id);
+  return it == conns_.end() ? nullptr : &it->second;
+}
+
+bool ServerHost::conn_open(ConnId id) const {
+  const Conn* conn = find(id);
+  return conn != nullptr && conn->stream != nullptr && !conn->stream->ending();
+}
+
+// A connection's log subject: the client's label, or the neighbour's name.
+std::string ServerHost::label(const Conn& conn, ConnId id) const {
+  if (conn.peer >= 0) return config_.node.neighbours[static_cast<size_t>(conn.peer)];
+  return "c" + std::to_string(id);
 }
 
 void ServerHost::close(std::string_view why) {
   if (closing_) return;
   closing_ = true;
-  log_.event("stop", config_.name, why);
+  log_.event("stop", name(), why);
   close_listeners();
-  // close() only asks libuv: on_closed (which erases) comes from the loop later.
-  for (auto& [id, client] : clients_) {
-    if (client->stream() != nullptr) client->stream()->close("shutdown");
-  }
   flush_links();
-  for (auto& peer : peers_) peer->close();
+  close_everything("shutdown");
+  for (auto& timer : timers_) timer->close();
   if (flusher_ != nullptr) {
     uv_close(reinterpret_cast<uv_handle_t*>(&flusher_->prepare), &Flusher::close_cb);
     uv_close(reinterpret_cast<uv_handle_t*>(&flusher_->check), &Flusher::close_cb);
@@ -217,17 +198,27 @@ void ServerHost::close(std::string_view why) {
   log_.close();
 }
 
+// close() only asks libuv: on_closed (which erases) comes from the loop later.
+void ServerHost::close_everything(const char* why) {
+  for (auto& [id, conn] : conns_) {
+    conn.quiet = true;
+    if (conn.stream != nullptr) conn.stream->close(why);
+  }
+}
+
 void ServerHost::crash() {
   if (closing_ || crashed_) return;
+  if (paused_) resume();  // What waited for the paused server dies with it now.
   crashed_ = true;
   close_listeners();
-  for (auto& [id, client] : clients_) {
-    if (client->stream() != nullptr) client->stream()->close("crash");
+  for (size_t p = 0; p < config_.node.neighbours.size(); ++p) {
+    if (node().link(static_cast<int>(p)).up()) log_.event("peer-down", config_.node.neighbours[p], "crash");
   }
-  for (auto& peer : peers_) peer->suspend("crash");
-  node_.crash();
-  // A restart needs no input of its own: the crashed node already holds nothing.
-  observe(TraceInput{.kind = InputKind::kCrash, .now = live_now()}, Effects{});
+  close_everything("crash");
+  Input in;
+  in.kind = InputKind::kCrash;
+  in.now = live_now();
+  feed(in);
 }
 
 Result<bool> ServerHost::restart() {
@@ -235,8 +226,55 @@ Result<bool> ServerHost::restart() {
   Result<bool> listening = listen();
   if (!listening.ok()) return listening;
   crashed_ = false;
-  for (auto& peer : peers_) peer->resume();
+  start();
   return true;
+}
+
+void ServerHost::pause() {
+  if (closing_ || crashed_ || paused_) return;
+  paused_ = true;
+  flush_links();
+  for (auto& [id, conn] : conns_) {
+    if (conn.stream != nullptr) conn.stream->hold_reading(true);
+  }
+}
+
+void ServerHost::resume() {
+  if (!paused_) return;
+  paused_ = false;
+  for (auto& [id, conn] : conns_) {
+    // A client held back by its own limits stays so: ClientConn re-holds as needed.
+    if (conn.stream != nullptr) conn.stream->hold_reading(false);
+  }
+  std::vector<std::function<void()>> waiting = std::move(held_back_);
+  held_back_.clear();
+  for (auto& run : waiting) run();
+  for (size_t t = 0; t < timer_fired_.size(); ++t) {
+    if (timer_fired_[t]) {
+      timer_fired_[t] = 0;
+      on_timer(static_cast<TimerId>(t));
+    }
+  }
+}
+
+void ServerHost::reset_link(const std::string& neighbour) {
+  const int peer = node().peer_index(neighbour);
+  if (peer < 0 || closing_ || crashed_) return;
+  const ConnId id = node().link(peer).conn();
+  Conn* conn = find(id);
+  if (conn != nullptr && conn->stream != nullptr) conn->stream->reset("reset");
+}
+
+LinkHostView ServerHost::link_view(int peer) const {
+  LinkHostView v;
+  const LinkMachine& link = node().link(peer);
+  v.conn_up = link.up();
+  v.sent = link.stats().sent;
+  v.lost_at_node = link.stats().lost_down + link.stats().lost_full;
+  for (const auto& [id, conn] : conns_) {
+    if (conn.peer == peer) v.queued += conn.queued;
+  }
+  return v;
 }
 
 void ServerHost::connection_cb(uv_stream_t* server, int status) noexcept {
@@ -254,194 +292,107 @@ void ServerHost::on_connection(Role role, int status) {
     return;
   }
   LineStream::Limits limits;
-  limits.max_line_bytes = config_.client_max_line_bytes;
+  limits.max_line_bytes = role == kPeers ? config_.peer_max_line_bytes : config_.client_max_line_bytes;
   limits.max_output_bytes = config_.client_max_output_bytes;
-  ConnId id = next_conn_++;
+  const ConnId id = next_conn_++;
   LineStream* stream = LineStream::create(loop_, this, id, limits);
   int rc = stream->accept_from(reinterpret_cast<uv_stream_t*>(&listeners_[role].handle->tcp));
   if (rc != 0) {
     log_.event("note", "-", std::string("accept failed: ") + uv_strerror(rc));
-    return;  // The stream closes itself; no ClientConn refers to it.
+    return;  // The stream closes itself; no Conn refers to it.
   }
-  if (clients_.size() >= config_.max_clients) {
+  if (client_count_ >= config_.max_clients) {
     // Why accept then close: refusing to accept would leave it in the backlog.
     log_.event("reject", "-", stream->remote_address() + " too-many-clients");
     stream->close("too-many-clients");
     return;
   }
-  auto client = std::make_unique<ClientConn>(id, stream, &log_);
-  if (role == kPeers) client->set_peers_only();
-  log_.event("accept", client->label(), stream->remote_address() + (role == kPeers ? " peers" : ""));
-  clients_.emplace(id, std::move(client));
+  Conn& conn = conns_[id];
+  conn.stream = stream;
+  conn.peers_only = role == kPeers;
+  conn.client = std::make_unique<ClientConn>(id, stream, &log_);
+  ++client_count_;
+  log_.event("accept", conn.client->label(), stream->remote_address() + (role == kPeers ? " peers" : ""));
   stream->start_reading();
-}
-
-ClientConn* ServerHost::find_client(ConnId id) const {
-  auto it = clients_.find(id);
-  return it == clients_.end() ? nullptr : it->second.get();
-}
-
-bool ServerHost::adopt_if_peer(LineStream* stream, std::string_view line) {
-  std::optional<PeerHello> hello = parse_peer_hello(line);
-  if (!hello || hello->to != config_.name) return false;
-  int index = node_.peer_index(hello->from);
-  if (index < 0) return false;
-  peers_[index]->adopt(stream);
-  return true;
+  if (paused_) stream->hold_reading(true);
 }
 
 void ServerHost::on_line(LineStream* stream, std::string_view line) {
-  ClientConn* client = find_client(stream->id());
-  assert(client != nullptr);
-  log_.event("in", client->label(), line);
-  client->count_line();
-  if (client->lines_seen() == 1 && adopt_if_peer(stream, line)) {
-    clients_.erase(stream->id());  // The stream now belongs to the PeerLink.
-    return;
+  Conn* conn = find(stream->id());
+  assert(conn != nullptr);
+  Input in;
+  in.kind = InputKind::kLine;
+  in.now = live_now();
+  in.conn = stream->id();
+  in.text = line;
+  if (conn->client) {
+    log_.event("in", conn->client->label(), line);
+    conn->client->count_line();
+    in.flags = static_cast<uint8_t>((conn->client->lines_seen() == 1 ? kFirstLine : 0) |
+                                    (conn->peers_only ? kPeerPort : 0));
+    conn->client->begin_batch();
+  } else {
+    log_.event("recv", label(*conn, stream->id()), line);
   }
-  if (client->peers_only()) {  // The peer port speaks only the server-to-server protocol.
-    stream->close("not-a-peer");
-    return;
-  }
-  client->begin_batch();
-  EffectsScope scope(this);
-  Effects& effects = *scope.get();
-  Now now = live_now();
-  node_.on_client_line(client->id(), line, now, &effects);
-  observe({.kind = InputKind::kClientLine, .now = now, .conn = client->id(), .text = line},
-          effects);
-  apply(&effects);
+  feed(in);
 }
 
 void ServerHost::on_batch_end(LineStream* stream) {
-  ClientConn* client = find_client(stream->id());
-  if (client == nullptr) return;
-  // PROTOCOL.md: a newer record is flooded before the reply is written.
+  Conn* conn = find(stream->id());
+  if (conn == nullptr || !conn->client) return;
+  // A newer record is flooded before the reply is written.
   flush_links();
-  client->end_batch();
-}
-
-void ServerHost::flush_links() {
-  for (auto& peer : peers_) peer->flush();
+  conn->client->end_batch();
 }
 
 void ServerHost::on_eof(LineStream* stream) {
-  if (ClientConn* client = find_client(stream->id())) client->on_eof();
+  Conn* conn = find(stream->id());
+  if (conn != nullptr && conn->client) {
+    conn->client->on_eof();
+  } else {
+    stream->close("eof");
+  }
 }
 
 void ServerHost::on_closed(LineStream* stream) {
-  auto it = clients_.find(stream->id());
-  if (it == clients_.end()) return;  // Rejected, or never accepted.
-  std::string text = stream->close_reason();
-  if (it->second->owed() > 0) text += " (" + std::to_string(it->second->owed()) + " owed)";
-  log_.event("close", it->second->label(), text);
-  it->second->stream_closed();
-  clients_.erase(it);
-}
-
-void ServerHost::apply(Effects* effects) {
-  for (Effect& effect : *effects) {
-    switch (effect.kind) {
-      case EffectKind::kReply:
-        apply_reply(effect);
-        break;
-      case EffectKind::kSendPeer:
-        assert(effect.peer >= 0 && static_cast<size_t>(effect.peer) < send_links_.size());
-        send_links_[effect.peer]->send(effect.bytes);
-        break;
-      case EffectKind::kPlacesRequest:
-        if (ClientConn* client = find_client(effect.conn)) client->open_pending(effect.request);
-        start_places(effect);
-        break;
-      case EffectKind::kLog:
-        log_.event("note", "-", effect.bytes);
-        break;
-    }
+  auto it = conns_.find(stream->id());
+  if (it == conns_.end()) return;  // Rejected, or never accepted.
+  Conn& conn = it->second;
+  if (conn.client) {
+    std::string text = stream->close_reason();
+    if (conn.client->owed() > 0) text += " (" + std::to_string(conn.client->owed()) + " owed)";
+    log_.event("close", conn.client->label(), text);
+    conn.client->stream_closed();
+    --client_count_;
   }
+  const bool tell = conn.peer >= 0 && !conn.quiet && conn.dial_attempt == 0;
+  std::string why = stream->close_reason();
+  conns_.erase(it);
+  if (!tell) return;
+  Input in;
+  in.kind = InputKind::kClosed;
+  in.now = live_now();
+  in.conn = stream->id();
+  in.text = why;
+  feed(in);
 }
 
-void ServerHost::apply_reply(Effect& effect) {
-  ClientConn* client = find_client(effect.conn);
-  if (client == nullptr) {
-    log_.event("drop", "c" + std::to_string(effect.conn), "closed " + effect.bytes);
-    return;
-  }
-  // Outside a batch the reply may be written at once: the floods go first.
-  if (!client->batching()) flush_links();
-  if (effect.request == 0) {
-    client->add_reply(std::move(effect.bytes));
-  } else if (!client->fill(effect.request, effect.bytes)) {
-    log_.event("drop", "c" + std::to_string(effect.conn), "unexpected " + effect.bytes);
-  }
+void ServerHost::on_messages(LineStream* stream, uint64_t written, uint64_t lost) {
+  Conn* conn = find(stream->id());
+  if (conn == nullptr) return;
+  conn->queued -= std::min(conn->queued, written + lost);
+  if (conn->link >= 0) count_link(conn->link, written, lost);
 }
 
-void ServerHost::start_places(const Effect& effect) {
-  std::string label = "c" + std::to_string(effect.conn);
-  log_.event("places-request", label,
-             request_label(effect.request) + " " + places_->describe(effect.query));
-  ConnId conn = effect.conn;
-  RequestId request = effect.request;
-  // Why capturing `this` is safe: PlacesClient never calls Done after close(),
-  // which HerdHost calls before any ServerHost is destroyed.
-  places_->fetch(effect.query, [this, conn, request](PlacesResult result, int64_t latency_ms) {
-    on_places_done(conn, request, result, latency_ms);
-  });
-}
-
-void ServerHost::on_places_done(ConnId conn, RequestId request, const PlacesResult& result,
-                                int64_t latency_ms) {
-  std::string text = request_label(request) + " ";
-  if (result.transport_ok) {
-    text += std::to_string(result.http_status);
-  } else {
-    text += "failed " + result.failure;
-  }
-  text += " " + std::to_string(latency_ms) + "ms";
-  log_.event("places-result", "c" + std::to_string(conn), text);
-  if (closing_) return;
-  EffectsScope scope(this);
-  Effects& effects = *scope.get();
-  Now now = live_now();
-  node_.on_places_result(request, result, now, &effects);
-  observe({.kind = InputKind::kPlacesResult, .now = now, .request = request, .places = &result},
-          effects);
-  apply(&effects);
-}
-
-void ServerHost::on_peer_up(int index) {
-  EffectsScope scope(this);
-  Effects& effects = *scope.get();
-  Now now = live_now();
-  node_.on_link_up(index, now, &effects);
-  observe({.kind = InputKind::kLinkUp, .now = now, .peer = index}, effects);
-  apply(&effects);
-  if (on_peer_change_) on_peer_change_();
-}
-
-void ServerHost::on_peer_down(int index) {
-  EffectsScope scope(this);
-  Effects& effects = *scope.get();
-  Now now = live_now();
-  node_.on_link_down(index, now, &effects);
-  observe({.kind = InputKind::kLinkDown, .now = now, .peer = index}, effects);
-  apply(&effects);
-  if (on_peer_change_) on_peer_change_();
-}
-
-void ServerHost::on_peer_message(int index, std::string_view message) {
-  EffectsScope scope(this);
-  Effects& effects = *scope.get();
-  Now now = live_now();
-  node_.on_peer_message(index, message, now, &effects);
-  observe({.kind = InputKind::kPeerMessage, .now = now, .peer = index, .text = message},
-          effects);
-  apply(&effects);
-}
-
-void ServerHost::observe(TraceInput input, const Effects& effects) {
-  if (observer_ == nullptr) return;
-  input.node = node_index_;
-  observer_->on_input(input, effects);
+void ServerHost::on_backpressure(LineStream* stream, bool full) {
+  Conn* conn = find(stream->id());
+  if (conn == nullptr || conn->peer < 0 || conn->quiet) return;
+  Input in;
+  in.kind = InputKind::kBackpressure;
+  in.now = live_now();
+  in.conn = stream->id();
+  in.flags = full ? 1 : 0;
+  feed(in);
 }
 
 }  // namespace herd

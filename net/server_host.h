@@ -1,27 +1,33 @@
-// One herd server on the live loop: a TCP listener, a herd::Node core, a log file
-// and a PeerLink per neighbour. It feeds the core every input (client lines, peer
-// messages, Places results, link changes) with the live clock and applies the
-// effects in the order the core gave them: kSendPeer to the link, kReply to the
-// client's reply queue, kPlacesRequest to the PlacesClient, kLog to the log. A
-// connection whose first line is a neighbour's hello is handed to that PeerLink.
+// One herd server on the live loop: its listeners (clients, and peers when it has a
+// peer port), every connection it holds, its Node behind a NodeDriver, its log file
+// and its timers. A thin host: it turns I/O into the node's inputs (node/input.h)
+// with the live clock and applies the node's effects in the order given. It decides
+// nothing about links: dialing, the handshake, backoff, liveness and sync are the
+// node's (node/link_machine.h, node/sync.h), exactly as in the simulator.
 //
-// Peer messages are buffered per link (PeerLink::send) and written once per batch:
-// at the end of each client read batch the links are flushed before that batch's
-// replies are written (a newer record is flooded before the reply), before any
-// reply written outside a batch (Places), and once per loop iteration by a
+// Connections: every accepted or dialed connection is a LineStream numbered by the
+// host (c1, c2, ...). Accepted ones are clients until the node adopts one as a peer
+// (kAdopt: its first line was a neighbour's hello); dialed ones are the node's from
+// the start. Client connections keep their reply order (ClientConn). Peer writes are
+// buffered per connection and written once per batch: at the end of each client read
+// batch (before that batch's replies: a newer record is flooded before the reply),
+// before any reply written outside a batch (Places), and once per loop iteration by a
 // uv_check (after I/O callbacks) and a uv_prepare (after timers, before polling).
-// Each core call reuses an effect list (EffectsScope).
+// A peer connection's unsent bytes over link_max_queued_bytes raise kBackpressure.
 //
-// Fault injection (net/live_faults.h) wraps each PeerLink's send path (wrap_link)
-// and can crash the server: crash() closes the listener and every connection,
-// clients' and peers', suspends the links and loses the core's memory
-// (Node::crash()); restart() listens again on the same address (the same port, also
-// when it was ephemeral) and resumes the links, which reconnect as usual.
+// Faults (net/live_faults.h): when the herd has a fault layer, every peer write goes
+// through its FaultChannel first; crash(), restart(), pause(), resume() and reset_link()
+// carry out the console's and timeline's requests. A crash closes the listeners and
+// every connection and feeds kCrash (the same Node is kept: it forgets everything);
+// a restart listens again on the same ports (also when they were ephemeral) and feeds
+// kStart. A pause stops reading every connection and holds back timers, dial answers
+// and Places answers until resume() (as SIGSTOP would), losing nothing.
 //
-// Owns its ClientConns, PeerLinks and LogWriter; its listener handle is freed in its
-// close callback, its streams free themselves. REQUIRES: the ServerHost outlives
-// the loop's last callback for it: call close(), run the loop until it is empty,
-// then destroy it. The PlacesClient is shared and must outlive the server's use of it.
+// Owns its connections' state, its timers and its LogWriter; its listener handles
+// are freed in their close callbacks, its streams free themselves. REQUIRES: the
+// ServerHost outlives the loop's last callback for it: call close(), run the loop
+// until it is empty, then destroy it. The PlacesClient (shared) and LiveFaults must
+// outlive its use of them.
 #pragma once
 #include <sys/socket.h>
 
@@ -38,32 +44,30 @@
 #include "net/client_conn.h"
 #include "net/line_stream.h"
 #include "net/log_writer.h"
-#include "net/peer_link.h"
-#include "node/node.h"
-#include "node/input_observer.h"
+#include "net/uv_timer.h"
+#include "node/driver.h"
+#include "node/fault_state.h"
 #include "node/result.h"
 
 namespace herd {
 
+class LiveFaults;
 class PlacesClient;
 
 struct ServerHostConfig {
-  std::string name;
-  std::vector<std::string> neighbours;        // Sorted, unique.
+  NodeConfig node;            // Name, sorted neighbours, seed, link timings, sync.
+  int node_index = 0;         // The NodeDriver's index (a trace's node number).
   std::string log_path;
-  PlacesApi places_api = PlacesApi::kLegacy;
   size_t max_clients = 20'000;
   size_t client_max_line_bytes = 64 * 1024;
   size_t client_max_output_bytes = 4u << 20;
   size_t link_max_queued_bytes = 16u << 20;
+  size_t peer_max_line_bytes = 256 * 1024;  // An AT line from a 64 KiB IAMAT, in a sync REC.
   int listen_backlog = 1024;
-  // When set, kSendPeer goes through wrap_link(peer, that peer's PeerLink) instead of
-  // the PeerLink itself: the seam for a fault-injecting decorator (node/faulty_link.h).
-  // Called from the constructor; the PeerLink outlives the returned Link.
-  std::function<std::unique_ptr<Link>(int peer, PeerLink* inner)> wrap_link;
+  LiveFaults* faults = nullptr;  // The herd's fault layer, if any.
 };
 
-class ServerHost final : private LineStream::Handler, private PeerLink::Events {
+class ServerHost final : private LineStream::Handler {
  public:
   ServerHost(uv_loop_t* loop, ServerHostConfig config, PlacesClient* places);
   ~ServerHost() override;
@@ -77,38 +81,43 @@ class ServerHost final : private LineStream::Handler, private PeerLink::Events {
   // Errors: "cannot listen on <addr>: <why>", "cannot open log file <path>: <why>".
   Result<bool> open(const struct sockaddr_storage& address,
                     const struct sockaddr_storage* peer_address = nullptr);
-  // Tells the link to `neighbour` where to dial (before start_peers()).
+  // Tells the server where neighbour `neighbour` listens for peers.
   void set_peer_address(const std::string& neighbour, const struct sockaddr* address);
-  void start_peers();
-  // Every input this server's node is fed, with its effects, goes to `observer`
-  // (a trace recorder) as input number `node_index` of its trace; null stops it.
-  void set_observer(InputObserver* observer, int node_index) {
-    observer_ = observer;
-    node_index_ = node_index;
-  }
-  // Stops accepting, closes every connection, link and timer. Idempotent.
+  // Every input this server's node is fed, with its effects, goes to `observer`.
+  void add_observer(InputObserver* observer) { driver_.add_observer(observer); }
+  // The node starts: it dials its neighbours (kStart).
+  void start();
+  // Stops accepting, closes every connection and timer. Idempotent.
   void close(std::string_view why);
 
-  // A simulated crash (see above). REQUIRES: open() succeeded. Ignored while closing
-  // or already crashed.
+  // Fault requests (see above). REQUIRES: open() succeeded. Ignored while closing.
   void crash();
-  // Errors: "cannot listen on <addr>: <why>" (the server stays crashed).
-  Result<bool> restart();
+  Result<bool> restart();  // Errors: "cannot listen on <addr>: <why>" (still crashed).
+  void pause();
+  void resume();
+  void reset_link(const std::string& neighbour);  // Resets the link's connection, if any.
   bool crashed() const { return crashed_; }
+  bool paused() const { return paused_; }
 
-  const std::string& name() const { return config_.name; }
+  const std::string& name() const { return config_.node.name; }
   int port() const { return listeners_[kClients].port; }  // The bound port, after open().
-  // The port neighbours dial: the peer listener's when there is one.
-  int peer_port() const;
+  int peer_port() const;  // The port neighbours dial: the peer listener's when there is one.
   const std::string& listen_text() const { return listeners_[kClients].text; }
   // "127.0.0.1:13000" when there is a peer listener, else "".
   const std::string& peer_listen_text() const { return listeners_[kPeers].text; }
   bool peer_up(const std::string& neighbour) const;
-  size_t clients() const { return clients_.size(); }
-  const Node& node() const { return node_; }
+  size_t clients() const;
+  const Node& node() const { return driver_.node(); }
   LogWriter& log() { return log_; }
+  // For the status line of the directed link to neighbour `peer` (an index).
+  LinkHostView link_view(int peer) const;
   // Called after every peer-up and peer-down (HerdHost waits for its links).
   void set_on_peer_change(std::function<void()> callback) { on_peer_change_ = std::move(callback); }
+
+  // The fault layer's path back: writes a message to a peer connection now; false
+  // when the connection is gone (the caller counts it).
+  bool write_peer(ConnId conn, Traffic traffic, std::string_view message);
+  bool conn_open(ConnId conn) const;
 
  private:
   struct Listener;
@@ -121,55 +130,74 @@ class ServerHost final : private LineStream::Handler, private PeerLink::Events {
     std::string text;
     Listener* handle = nullptr;  // Freed by its close callback.
   };
-  class EffectsScope;
+  struct Conn {
+    LineStream* stream = nullptr;
+    int peer = -1;              // The link's neighbour, once adopted or dialed.
+    int link = -1;              // Its FaultState link id (with a fault layer).
+    uint64_t dial_attempt = 0;  // A dial in progress (not yet connected).
+    bool peers_only = false;    // Accepted on the peer port.
+    bool quiet = false;         // The node knows it is gone (it closed it, or crashed).
+    uint64_t lines = 0;
+    uint64_t queued = 0;        // Counted messages buffered or being written.
+    std::unique_ptr<ClientConn> client;  // While it is a client connection.
+  };
+
   static void connection_cb(uv_stream_t* server, int status) noexcept;
   static void listener_close_cb(uv_handle_t* handle) noexcept;
   Result<bool> listen();
   Result<bool> listen_one(Role role);
   void close_listeners();
   void on_connection(Role role, int status);
-  bool adopt_if_peer(LineStream* stream, std::string_view line);
-  ClientConn* find_client(ConnId id) const;
-  void apply(Effects* effects);
-  // Writes what every link buffered (PeerLink::flush).
-  void flush_links();
-  // Reports one node input to the observer, if any (the trace of a live run).
-  void observe(TraceInput input, const Effects& effects);
-  void apply_reply(Effect& effect);
-  void start_places(const Effect& effect);
-  void on_places_done(ConnId conn, RequestId request, const PlacesResult& result,
-                      int64_t latency_ms);
+  Conn* find(ConnId id);
+  const Conn* find(ConnId id) const;
+  std::string label(const Conn& conn, ConnId id) const;
 
-  // LineStream::Handler: client connections.
+  // Feeds the node one input and applies its effects (held back while paused).
+  void feed(const Input& in);
+  void apply(Effects& effects);
+  void apply_reply(Effect& effect);
+  void apply_send(Effect& effect);
+  void apply_dial(const Effect& effect);
+  void apply_timer(const Effect& effect);
+  void apply_link(const Effect& effect);
+  void start_places(const Effect& effect);
+  void on_places_done(ConnId conn, RequestId request, PlacesResult result, int64_t latency_ms);
+  void on_timer(TimerId timer);
+  void close_everything(const char* why);
+  // Counts a link's protocol messages written to the kernel or lost unwritten.
+  void count_link(int link, uint64_t written, uint64_t lost);
+  // Writes what every peer connection buffered.
+  void flush_links();
+
+  // LineStream::Handler.
   void on_line(LineStream* stream, std::string_view line) override;
   void on_batch_end(LineStream* stream) override;
   void on_eof(LineStream* stream) override;
+  void on_connected(LineStream* stream, int status) override;
   void on_closed(LineStream* stream) override;
-  // PeerLink::Events.
-  void on_peer_up(int index) override;
-  void on_peer_down(int index) override;
-  void on_peer_message(int index, std::string_view message) override;
+  void on_messages(LineStream* stream, uint64_t written, uint64_t lost) override;
+  void on_backpressure(LineStream* stream, bool full) override;
 
   uv_loop_t* loop_;
   ServerHostConfig config_;
   PlacesClient* places_;
-  Node node_;
-  InputObserver* observer_ = nullptr;
-  int node_index_ = 0;
+  NodeDriver driver_;
   LogWriter log_;
   ListenSpec listeners_[2];
-  Flusher* flusher_ = nullptr;    // uv_prepare + uv_check; freed by their close callbacks.
-  // Reused effect lists, one per nesting level of core calls (a Places failure may
-  // call back while effects are applied).
-  std::vector<std::unique_ptr<Effects>> effects_pool_;
-  size_t effects_depth_ = 0;
-  std::vector<std::unique_ptr<PeerLink>> peers_;  // Index = the core's peer index.
-  std::vector<std::unique_ptr<Link>> wrapped_;    // From wrap_link, when set.
-  std::vector<Link*> send_links_;                 // Where kSendPeer goes, per peer.
-  std::map<ConnId, std::unique_ptr<ClientConn>> clients_;
+  Flusher* flusher_ = nullptr;  // uv_prepare + uv_check; freed by their close callbacks.
+  std::vector<struct sockaddr_storage> peer_addresses_;  // By peer index.
+  std::vector<std::string> last_dial_error_;             // By peer index: logs each change.
+  std::vector<std::unique_ptr<Timer>> timers_;           // By TimerId.
+  std::map<ConnId, Conn> conns_;
+  size_t client_count_ = 0;
   ConnId next_conn_ = 1;
+  // While paused: inputs held back, in order (bounded: at most one per Places request
+  // in flight, dial in progress and connection), and the timers that fired.
+  std::vector<std::function<void()>> held_back_;
+  std::vector<char> timer_fired_;
   bool closing_ = false;
   bool crashed_ = false;
+  bool paused_ = false;
   std::function<void()> on_peer_change_;
 };
 

@@ -1,6 +1,7 @@
 #include "node/fault_action.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "node/fault_text.h"
 
@@ -8,7 +9,7 @@ namespace herd {
 namespace {
 
 constexpr std::string_view kCommands =
-    "(cut, heal, partition, set, crash, restart, status)";
+    "(cut, heal, partition, set, blackhole, reset, crash, restart, pause, resume, status, help)";
 
 std::vector<std::string_view> split(std::string_view text, char separator, bool blanks) {
   std::vector<std::string_view> parts;
@@ -82,7 +83,8 @@ Result<FaultAction> parse_link_command(ActionKind kind, std::string_view name,
 }
 
 Result<FaultAction> parse_set(const std::vector<std::string_view>& args) {
-  static const std::string kUsage = "usage: set A B|A>B drop=P delay=MS|MIN-MAX|exp:MIN:MEAN dup=P";
+  static const std::string kUsage =
+      "usage: set A B|A>B drop=P delay=MS|MIN-MAX|exp:MIN:MEAN dup=P bandwidth_kbps=N";
   FaultAction action;
   action.kind = ActionKind::kSet;
   const size_t names = !args.empty() && args[0].find('>') != std::string_view::npos ? 1 : 2;
@@ -138,6 +140,7 @@ LinkFaults LinkSettings::applied_to(LinkFaults base) const {
   if (drop) base.drop = *drop;
   if (delay) base.delay = *delay;
   if (duplicate) base.duplicate = *duplicate;
+  if (bandwidth_kbps) base.bandwidth_kbps = *bandwidth_kbps;
   return base;
 }
 
@@ -161,7 +164,18 @@ std::string parse_setting(std::string_view word, LinkSettings& settings) {
     }
     return "";
   }
-  return "unknown key '" + std::string(word) + "' (drop=, delay=, dup=)";
+  if (key == "bandwidth_kbps") {
+    if (settings.bandwidth_kbps) return "bandwidth_kbps given twice";
+    uint64_t kbps = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), kbps);
+    if (value.empty() || ec != std::errc() || end != value.data() + value.size() || kbps > kMaxBandwidthKbps) {
+      return "bad bandwidth_kbps '" + std::string(value) + "' (an integer in 0.." +
+             std::to_string(kMaxBandwidthKbps) + "; 0 removes the limit)";
+    }
+    settings.bandwidth_kbps = kbps;
+    return "";
+  }
+  return "unknown key '" + std::string(word) + "' (drop=, delay=, dup=, bandwidth_kbps=)";
 }
 
 Result<FaultAction> parse_command(std::string_view line) {
@@ -178,6 +192,14 @@ Result<FaultAction> parse_command(std::string_view line) {
   }
   if (name == "partition") return parse_partition(args);
   if (name == "set") return parse_set(args);
+  if (name == "blackhole") return parse_link_command(ActionKind::kBlackhole, name, args);
+  if (name == "reset") {
+    Result<FaultAction> reset = parse_link_command(ActionKind::kReset, name, args);
+    if (reset.ok() && reset.value().link.one_way) return Error{"usage: reset A B (a connection has two ends)"};
+    return reset;
+  }
+  if (name == "pause") return parse_server_command(ActionKind::kPause, name, args);
+  if (name == "resume") return parse_server_command(ActionKind::kResume, name, args);
   if (name == "crash") return parse_server_command(ActionKind::kCrash, name, args);
   if (name == "restart") return parse_server_command(ActionKind::kRestart, name, args);
   if (name == "status" && args.empty()) return FaultAction{};
@@ -228,11 +250,15 @@ std::string check_action(const FaultTopology& topology, const FaultAction& actio
     case ActionKind::kCut:
     case ActionKind::kHeal:
     case ActionKind::kSet:
+    case ActionKind::kBlackhole:
+    case ActionKind::kReset:
       return check_link(topology, action.link);
     case ActionKind::kPartition:
       return check_partition(topology, action.groups);
     case ActionKind::kCrash:
     case ActionKind::kRestart:
+    case ActionKind::kPause:
+    case ActionKind::kResume:
       return check_server(topology, action.server);
     case ActionKind::kHealAll:
     case ActionKind::kStatus:

@@ -9,9 +9,12 @@
 //   heal             heal every cut (and partition); crashed servers stay down
 //   partition A,B C,D,E   heal everything, then cut every link between groups;
 //                    servers named in no group form one more group together
-//   set A B drop=P delay=D dup=P   (or set A>B ...) any non-empty subset of keys;
-//                    D is MS (constant), MIN-MAX (uniform) or exp:MIN:MEAN
-//   crash X          restart X          status
+//   set A B drop=P delay=D dup=P bandwidth_kbps=N   (or set A>B ...) any non-empty
+//                    subset of keys; D is MS (constant), MIN-MAX (uniform) or
+//                    exp:MIN:MEAN; bandwidth_kbps=0 removes the limit
+//   blackhole A B    blackhole A>B     the connection swallows every byte until healed
+//   reset A B        tear the link's connection down now (both directions)
+//   crash X          restart X          pause X          resume X          status
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -56,20 +59,22 @@ struct LinkSettings {
   std::optional<Probability> drop;
   std::optional<DelayDist> delay;
   std::optional<Probability> duplicate;
+  std::optional<uint64_t> bandwidth_kbps;
 
-  bool empty() const { return !drop && !delay && !duplicate; }
+  bool empty() const { return !drop && !delay && !duplicate && !bandwidth_kbps; }
   LinkFaults applied_to(LinkFaults base) const;
 };
 
 enum class ActionKind : uint8_t {
   kCut, kHeal, kHealAll, kPartition, kSet, kCrash, kRestart, kStatus,
+  kBlackhole, kReset, kPause, kResume,
 };
 
 struct FaultAction {
   ActionKind kind = ActionKind::kStatus;
-  LinkRef link;                                  // kCut, kHeal, kSet.
+  LinkRef link;                                  // kCut, kHeal, kSet, kBlackhole, kReset.
   std::vector<std::vector<std::string>> groups;  // kPartition, as given.
-  std::string server;                            // kCrash, kRestart.
+  std::string server;                            // kCrash, kRestart, kPause, kResume.
   LinkSettings settings;                         // kSet.
 };
 

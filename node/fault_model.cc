@@ -67,8 +67,10 @@ std::string DelayDist::text() const {
 }
 
 std::string LinkFaults::text() const {
-  return "drop=" + probability_text(drop) + " delay=" + delay.text() +
-         " dup=" + probability_text(duplicate);
+  std::string out = "drop=" + probability_text(drop) + " delay=" + delay.text() +
+                    " dup=" + probability_text(duplicate);
+  if (bandwidth_kbps > 0) out += " bandwidth_kbps=" + std::to_string(bandwidth_kbps);
+  return out;
 }
 
 bool Decision::faulty() const {
@@ -81,6 +83,7 @@ std::string fault_text(const Decision& decision, std::string_view link_label) {
   std::string head = "fault ";
   if (decision.fate == Fate::kDrop) head += "drop ";
   else if (decision.fate == Fate::kCut) head += "cut ";
+  else if (decision.fate == Fate::kBlackhole) head += "blackhole ";
   else head += decision.copies == 2 ? "duplicate " : "delay ";
   head += link_label;
   head += " msg#" + std::to_string(decision.msg);
@@ -114,11 +117,11 @@ Decision LinkModel::decide(int64_t now_ns) {
   return d;
 }
 
-Decision LinkModel::skip_cut() {
+Decision LinkModel::skip(Fate fate) {
   Decision d;
   d.msg = ++messages_;
   stream_.next_u64();
-  d.fate = Fate::kCut;
+  d.fate = fate;
   return d;
 }
 

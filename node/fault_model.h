@@ -25,6 +25,7 @@ namespace herd {
 
 // Limits on settings, in the spirit of "put a limit on everything".
 constexpr int64_t kMaxDelayNs = 3'600'000'000'000;  // One hour.
+constexpr uint64_t kMaxBandwidthKbps = 100'000'000;  // 100 Gbit/s.
 
 enum class DelayKind : uint8_t { kConstant, kUniform, kExponential };
 
@@ -57,7 +58,9 @@ struct LinkFaults {
   Probability drop;       // Each message is lost with this probability.
   DelayDist delay;        // Each delivered copy is delayed by a draw of this.
   Probability duplicate;  // A message not dropped is delivered twice with this.
-  // "drop=0.1 delay=5-50ms dup=0".
+  uint64_t bandwidth_kbps = 0;  // > 0: bytes leave at this rate (kilobits per second),
+                                // so a burst queues; 0: no limit.
+  // "drop=0.1 delay=5-50ms dup=0", then " bandwidth_kbps=N" when limited.
   std::string text() const;
   friend bool operator==(const LinkFaults&, const LinkFaults&) = default;
 };
@@ -66,6 +69,7 @@ enum class Fate : uint8_t {
   kDeliver,  // One or two copies, each after its delay.
   kDrop,     // Lost by the drop probability.
   kCut,      // Lost because the link is cut, partitioned, or an end is crashed.
+  kBlackhole,  // Swallowed by a blackholed connection.
 };
 
 // What happens to one message on one directed link.
@@ -81,6 +85,7 @@ struct Decision {
 // The log text of a decision that injected a fault, empty otherwise:
 //   "fault drop Riley>Jaquez msg#17"
 //   "fault cut Riley>Jaquez msg#17"
+//   "fault blackhole Riley>Jaquez msg#17"
 //   "fault delay Riley>Jaquez msg#17 delay_ns=12000000"
 //   "fault duplicate Riley>Jaquez msg#17 delay_ns=12000000,30000000"
 std::string fault_text(const Decision& decision, std::string_view link_label);
@@ -97,9 +102,9 @@ class LinkModel {
 
   // The next message's fate. REQUIRES: now_ns never decreases between calls.
   Decision decide(int64_t now_ns);
-  // The next message is lost before the model sees it (cut): it still takes its
-  // number from the stream, so later messages meet the same decisions.
-  Decision skip_cut();
+  // The next message is lost before the model sees it (cut, blackhole): it still
+  // takes its number from the stream, so later messages meet the same decisions.
+  Decision skip(Fate fate);
 
   uint64_t messages() const { return messages_; }
 

@@ -88,6 +88,11 @@ Fail read_settings(const JsonField& f, LinkSettings& settings) {
     settings.delay.emplace();
     if (Fail e = read_delay(*delay, *settings.delay)) return e;
   }
+  if (auto bandwidth = f.optional("bandwidth_kbps")) {
+    const Result<int64_t> kbps = bandwidth->expect_int(0, static_cast<int64_t>(kMaxBandwidthKbps));
+    if (!kbps.ok()) return Error{kbps.error()};
+    settings.bandwidth_kbps = static_cast<uint64_t>(kbps.value());
+  }
   return std::nullopt;
 }
 
@@ -125,7 +130,7 @@ Fail read_groups(const JsonField& f, std::vector<std::vector<std::string>>& grou
 
 // Shared by "link_overrides" entries and the timeline's "set".
 Fail read_override(const JsonField& f, const FaultTopology& topology, LinkOverride& entry) {
-  if (Fail e = f.expect_object({"between", "link", "drop", "delay_ms", "duplicate"})) return e;
+  if (Fail e = f.expect_object({"between", "link", "drop", "delay_ms", "duplicate", "bandwidth_kbps"})) return e;
   const auto between = f.optional("between");
   const auto one_way = f.optional("link");
   if (between.has_value() == one_way.has_value()) {
@@ -134,7 +139,7 @@ Fail read_override(const JsonField& f, const FaultTopology& topology, LinkOverri
   const JsonField& link = between ? *between : *one_way;
   if (Fail e = read_link(link, entry.link)) return e;
   if (Fail e = read_settings(f, entry.settings)) return e;
-  if (entry.settings.empty()) return f.error("needs at least one of drop, delay_ms, duplicate");
+  if (entry.settings.empty()) return f.error("needs at least one of drop, delay_ms, duplicate, bandwidth_kbps");
   FaultAction action;
   action.kind = ActionKind::kSet;
   action.link = entry.link;
@@ -143,15 +148,21 @@ Fail read_override(const JsonField& f, const FaultTopology& topology, LinkOverri
   return std::nullopt;
 }
 
-constexpr std::string_view kActions[] = {"cut",      "heal",  "partition", "set",
-                                         "heal_all", "crash", "restart"};
+constexpr std::string_view kActions[] = {"cut",   "heal",    "partition", "set",   "heal_all", "crash",
+                                         "restart", "blackhole", "reset", "pause", "resume"};
 
 // The action under `key` of a timeline event; names are checked by the caller.
 Fail read_action(const JsonField& f, std::string_view key, const FaultTopology& topology,
                  FaultAction& action) {
-  if (key == "cut" || key == "heal") {
-    action.kind = key == "cut" ? ActionKind::kCut : ActionKind::kHeal;
+  if (key == "cut" || key == "heal" || key == "blackhole") {
+    action.kind = key == "cut" ? ActionKind::kCut : key == "heal" ? ActionKind::kHeal : ActionKind::kBlackhole;
     return read_link(f, action.link);
+  }
+  if (key == "reset") {
+    action.kind = ActionKind::kReset;
+    if (Fail e = read_link(f, action.link)) return e;
+    if (action.link.one_way) return f.error("must be [\"A\", \"B\"] (a connection has two ends)");
+    return std::nullopt;
   }
   if (key == "partition") {
     action.kind = ActionKind::kPartition;
@@ -170,7 +181,10 @@ Fail read_action(const JsonField& f, std::string_view key, const FaultTopology& 
     if (!f.value().IsTrue()) return f.error("must be true");
     return std::nullopt;
   }
-  action.kind = key == "crash" ? ActionKind::kCrash : ActionKind::kRestart;
+  action.kind = key == "crash"   ? ActionKind::kCrash
+                : key == "restart" ? ActionKind::kRestart
+                : key == "pause"   ? ActionKind::kPause
+                                   : ActionKind::kResume;
   Result<std::string> server = f.expect_word(256);
   if (!server.ok()) return Error{server.error()};
   action.server = server.value();
@@ -178,8 +192,8 @@ Fail read_action(const JsonField& f, std::string_view key, const FaultTopology& 
 }
 
 Fail read_event(const JsonField& f, const FaultTopology& topology, TimelineEvent& event) {
-  if (Fail e = f.expect_object({"at_ms", "cut", "heal", "partition", "set", "heal_all", "crash",
-                                "restart"})) {
+  if (Fail e = f.expect_object({"at_ms", "cut", "heal", "partition", "set", "heal_all", "crash", "restart",
+                                "blackhole", "reset", "pause", "resume"})) {
     return e;
   }
   const Result<JsonField> when = f.required("at_ms");
@@ -192,7 +206,9 @@ Fail read_event(const JsonField& f, const FaultTopology& topology, TimelineEvent
     if (f.optional(key)) keys.push_back(key);
   }
   if (keys.size() != 1) {
-    return f.error("needs exactly one of cut, heal, partition, set, heal_all, crash, restart");
+    return f.error(
+        "needs exactly one of cut, heal, partition, set, heal_all, crash, restart, blackhole, reset, pause, "
+        "resume");
   }
   const JsonField action = *f.optional(keys[0]);
   if (Fail e = read_action(action, keys[0], topology, event.action)) return e;
@@ -216,7 +232,7 @@ Fail read_array(const JsonField& root, std::string_view key, std::vector<T>& out
 Fail read_plan(const JsonField& root, const FaultTopology& topology, FaultPlan& plan) {
   if (Fail e = root.expect_object({"links", "link_overrides", "timeline"})) return e;
   if (const auto links = root.optional("links")) {
-    if (Fail e = links->expect_object({"drop", "delay_ms", "duplicate"})) return e;
+    if (Fail e = links->expect_object({"drop", "delay_ms", "duplicate", "bandwidth_kbps"})) return e;
     LinkSettings settings;
     if (Fail e = read_settings(*links, settings)) return e;
     plan.defaults = settings.applied_to(LinkFaults{});

@@ -10,10 +10,18 @@
 namespace herd {
 
 Node::Node(NodeConfig config)
-    : config_(std::move(config)), records_(config_.max_records) {
+    : config_(std::move(config)),
+      rng_(derive(config_.seed, config_.name)),
+      records_(config_.max_records),
+      sync_(config_.sync, static_cast<int>(config_.neighbours.size())) {
   assert(std::is_sorted(config_.neighbours.begin(), config_.neighbours.end()));
   assert(std::adjacent_find(config_.neighbours.begin(), config_.neighbours.end()) ==
          config_.neighbours.end());
+  assert(config_.sync.bytes_per_s > 0 && config_.sync.interval_ns > 0);
+  links_.reserve(config_.neighbours.size());
+  for (size_t i = 0; i < config_.neighbours.size(); ++i) {
+    links_.emplace_back(config_.name, config_.neighbours[i], static_cast<int>(i), config_.link);
+  }
 }
 
 int Node::peer_index(std::string_view name) const {
@@ -22,7 +30,144 @@ int Node::peer_index(std::string_view name) const {
   return static_cast<int>(it - config_.neighbours.begin());
 }
 
-void Node::on_client_line(ConnId conn, std::string_view line, Now now, Effects* out) {
+void Node::step(const Input& in, Effects* out) {
+  if (!running_ && in.kind != InputKind::kStart) {
+    ++counters_.ignored;
+    return;
+  }
+  switch (in.kind) {
+    case InputKind::kLine:
+      line(in, out);
+      break;
+    case InputKind::kClosed:
+      closed(in.conn, in.text, in.now, out);
+      break;
+    case InputKind::kDialed:
+      assert(in.peer >= 0 && static_cast<size_t>(in.peer) < links_.size());
+      links_[static_cast<size_t>(in.peer)].on_dialed(in.request, in.conn, in.text, in.now.mono_ns, rng_, out);
+      break;
+    case InputKind::kBackpressure:
+      if (int p = link_of(in.conn); p >= 0) links_[static_cast<size_t>(p)].on_backpressure(in.conn, in.flags != 0);
+      break;
+    case InputKind::kTimer:
+      timer(in.timer, in.now, out);
+      break;
+    case InputKind::kPlacesResult:
+      places_result(in.request, *in.places, out);
+      break;
+    case InputKind::kCrash:
+      crash(out);
+      break;
+    case InputKind::kStart:
+      start(in.now, out);
+      break;
+  }
+}
+
+void Node::start(Now now, Effects* out) {
+  if (running_) return;  // A second start of a running server changes nothing.
+  running_ = true;
+  for (LinkMachine& link : links_) link.start(now.mono_ns, out);
+  if (config_.sync.mode == SyncMode::kPeriodic && !links_.empty()) {
+    Effect e;
+    e.kind = EffectKind::kTimer;
+    e.timer = sync_timer();
+    e.at_ns = now.mono_ns + config_.sync.interval_ns;
+    out->push_back(std::move(e));
+  }
+}
+
+void Node::crash(Effects* out) {
+  running_ = false;
+  records_.clear();
+  pending_.clear();
+  sync_.reset();
+  for (LinkMachine& link : links_) link.stop(out);
+  if (config_.sync.mode == SyncMode::kPeriodic && !links_.empty()) {
+    Effect e;
+    e.kind = EffectKind::kTimer;
+    e.timer = sync_timer();
+    e.at_ns = -1;
+    out->push_back(std::move(e));
+  }
+}
+
+int Node::link_of(ConnId conn) const {
+  if (conn == 0) return -1;
+  for (size_t i = 0; i < links_.size(); ++i) {
+    if (links_[i].conn() == conn) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void Node::line(const Input& in, Effects* out) {
+  if (int p = link_of(in.conn); p >= 0) return peer_line(p, in.text, in.now, out);
+  if ((in.flags & kFirstLine) && adopt_hello(in.conn, in.text, in.now, out)) return;
+  if (in.flags & kPeerPort) {  // Only the server-to-server protocol is spoken there.
+    Effect e;
+    e.kind = EffectKind::kClose;
+    e.conn = in.conn;
+    e.bytes = "not-a-peer";
+    out->push_back(std::move(e));
+    return;
+  }
+  client_line(in.conn, in.text, in.now, out);
+}
+
+bool Node::adopt_hello(ConnId conn, std::string_view line, Now now, Effects* out) {
+  std::optional<PeerHello> hello = parse_peer_hello(line);
+  if (!hello || hello->to != config_.name) return false;
+  const int peer = peer_index(hello->from);
+  if (peer < 0) return false;
+  LinkMachine& link = links_[static_cast<size_t>(peer)];
+  if (link.up()) sync_.link_down(peer);  // Replaced: its sessions die with it.
+  link.adopt(conn, now.mono_ns, rng_, out);
+  sync_.link_up(peer, link.dials(), now, *this, out);
+  return true;
+}
+
+void Node::peer_line(int peer, std::string_view line, Now now, Effects* out) {
+  LinkMachine& link = links_[static_cast<size_t>(peer)];
+  const LinkMachine::LineOutcome o = link.on_line(line, now.mono_ns, rng_, out);
+  if (o.kind == LinkMachine::Line::kUp) {
+    sync_.link_up(peer, link.dials(), now, *this, out);
+    return;
+  }
+  if (o.kind != LinkMachine::Line::kMessage) return;
+  if (o.resumed) sync_.link_resumed(peer, now, *this, out);
+  if (is_heartbeat(line)) return;
+  if (line.starts_with("FLOOD ")) return flood_in(peer, line, now, out);
+  if (line.starts_with("SYNC ")) return sync_.on_message(peer, line, now, *this, out);
+  ++counters_.peer_bad;
+  log("ignored a malformed message from " + config_.neighbours[static_cast<size_t>(peer)], out);
+}
+
+void Node::closed(ConnId conn, std::string_view why, Now now, Effects* out) {
+  const int peer = link_of(conn);
+  if (peer < 0) return;  // A client: its owed replies are the host's to drop.
+  if (links_[static_cast<size_t>(peer)].on_closed(conn, why, now.mono_ns, rng_, out)) sync_.link_down(peer);
+}
+
+void Node::timer(TimerId id, Now now, Effects* out) {
+  if (id == sync_timer()) {
+    if (config_.sync.mode != SyncMode::kPeriodic) return;
+    Effect e;
+    e.kind = EffectKind::kTimer;
+    e.timer = id;
+    e.at_ns = sync_.on_clock(now, rng_, *this, out);
+    out->push_back(std::move(e));
+    return;
+  }
+  if (id >= links_.size()) return;
+  LinkMachine& link = links_[id];
+  const bool was_up = link.up();
+  // Sync first, so the link arms its timer once, for every deadline it has.
+  if (was_up) sync_.on_link_timer(static_cast<int>(id), now, *this, out);
+  link.on_timer(now.mono_ns, rng_, out);
+  if (was_up && !link.up()) sync_.link_down(static_cast<int>(id));
+}
+
+void Node::client_line(ConnId conn, std::string_view line, Now now, Effects* out) {
   if (is_blank(line)) return;
   Fields f = split_fields(line, 1);
   if (f[0] == "IAMAT") {
@@ -48,7 +193,8 @@ void Node::iamat(ConnId conn, std::string_view line, Now now, Effects* out) {
   assert(fields);  // Every field was validated above.
   switch (records_.offer(*fields)) {
     case RecordTable::Offer::kStored:
-      flood(at, 1, -1, out);
+      note_offer(StoredVia::kClient, true, -1, 0, records_.find(fields->client)->at_line());
+      flood(at, 1, -1, now, out);
       break;
     case RecordTable::Offer::kStale:
       break;
@@ -90,7 +236,7 @@ void Node::whatsat(ConnId conn, std::string_view line, Effects* out) {
   out->push_back(std::move(e));
 }
 
-void Node::on_places_result(RequestId request, const PlacesResult& result, Now, Effects* out) {
+void Node::places_result(RequestId request, const PlacesResult& result, Effects* out) {
   auto it = pending_.find(request);
   if (it == pending_.end()) return;  // Lost in a crash: nobody waits for it.
   Pending p = std::move(it->second);
@@ -101,63 +247,77 @@ void Node::on_places_result(RequestId request, const PlacesResult& result, Now, 
   reply(p.conn, request, std::move(bytes), out);
 }
 
-void Node::on_peer_message(int peer, std::string_view message, Now, Effects* out) {
-  assert(peer >= 0 && static_cast<size_t>(peer) < config_.neighbours.size());
+void Node::flood_in(int peer, std::string_view message, Now now, Effects* out) {
   ++counters_.floods_in;
   std::optional<Flood> flood_msg = parse_flood(message);
   std::optional<AtFields> fields;
   if (flood_msg) fields = parse_at_line(flood_msg->at_line);
   if (!fields) {
     ++counters_.floods_bad;
-    log("ignored a malformed message from " + config_.neighbours[peer], out);
+    log("ignored a malformed message from " + config_.neighbours[static_cast<size_t>(peer)], out);
     return;
   }
+  offer_from_peer(peer, *fields, StoredVia::kFlood, flood_msg->hops, now, out);
+}
+
+void Node::offer_from_peer(int peer, const AtFields& fields, StoredVia via, int hops, Now now,
+                           Effects* out) {
   // Most floods arrive stale (every server hears each update once per link), so
   // the record is only copied when the table stores it.
-  switch (records_.offer(*fields)) {
+  switch (records_.offer(fields)) {
     case RecordTable::Offer::kStored:
-      ++counters_.floods_stored;
-      flood(fields->line, flood_msg->hops + 1, peer, out);
+      if (via == StoredVia::kFlood) ++counters_.floods_stored;
+      note_offer(via, true, peer, hops, records_.find(fields.client)->at_line());
+      flood(last_offer_.at_line, hops + 1, peer, now, out);
       break;
     case RecordTable::Offer::kStale:
-      ++counters_.floods_stale;
+      if (via == StoredVia::kFlood) ++counters_.floods_stale;
+      note_offer(via, false, peer, hops, fields.line);
       break;
     case RecordTable::Offer::kFull:
       ++counters_.table_full;
-      log("record table full: flooded record from " + config_.neighbours[peer] + " dropped",
+      log("record table full: flooded record from " + config_.neighbours[static_cast<size_t>(peer)] +
+              " dropped",
           out);
       break;
   }
 }
 
-// Link changes need no state change: a server that comes back is simply flooded to
-// again (PROTOCOL.md asks for no resynchronisation), so these are deliberately empty
-// of effects and exist so that hosts report every input to the core, in order.
-void Node::on_link_up(int peer, Now, Effects*) {
-  assert(peer >= 0 && static_cast<size_t>(peer) < config_.neighbours.size());
+void Node::note_offer(StoredVia via, bool stored, int peer, int hops, std::string_view at_line) {
+  if (stored) ++counters_.stores;
+  ++counters_.offers;
+  last_offer_ = OfferNote{counters_.offers, via, stored, peer, hops, at_line};
 }
 
-void Node::on_link_down(int peer, Now, Effects*) {
-  assert(peer >= 0 && static_cast<size_t>(peer) < config_.neighbours.size());
+bool Node::sync_send(int peer, std::string message, int64_t now_ns, Effects* out) {
+  return links_[static_cast<size_t>(peer)].send(std::move(message), Traffic::kProtocol, now_ns, out);
 }
 
-void Node::crash() {
-  records_.clear();
-  pending_.clear();
+void Node::sync_deadline(int peer, int64_t at_ns, Effects* out) {
+  links_[static_cast<size_t>(peer)].want_timer(at_ns, out);
 }
 
-void Node::flood(std::string_view at_line, int hops, int except_peer, Effects* out) {
+bool Node::sync_record(int peer, std::string_view at_line, Now now, Effects* out) {
+  std::optional<AtFields> fields = parse_at_line(at_line);
+  if (!fields) {
+    log("ignored a malformed sync record from " + config_.neighbours[static_cast<size_t>(peer)], out);
+    return false;
+  }
+  const uint64_t before = counters_.stores;
+  offer_from_peer(peer, *fields, StoredVia::kSync, 0, now, out);
+  return counters_.stores != before;
+}
+
+void Node::flood(std::string_view at_line, int hops, int except_peer, Now now, Effects* out) {
   std::string message = make_flood(hops, at_line);
-  int last = static_cast<int>(config_.neighbours.size()) - 1;
+  int last = static_cast<int>(links_.size()) - 1;
   if (last == except_peer) --last;
   for (int i = 0; i <= last; ++i) {
     if (i == except_peer) continue;
-    Effect e;
-    e.kind = EffectKind::kSendPeer;
-    e.peer = i;
-    e.bytes = i == last ? std::move(message) : message;  // The last one takes it.
-    out->push_back(std::move(e));
     ++counters_.floods_out;
+    // The last one takes the message; the others copy it.
+    links_[static_cast<size_t>(i)].send(i == last ? std::move(message) : message, Traffic::kProtocol,
+                                        now.mono_ns, out);
   }
 }
 

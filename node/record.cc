@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 
+#include "node/hash.h"
 #include "node/protocol.h"
 
 namespace herd {
@@ -80,6 +81,50 @@ bool newer(const AtFields& a, const Record& b) {
   return compare_key(a.time_ns, a.origin, a.location, b) > 0;
 }
 
+uint64_t client_hash64(std::string_view client) {
+  Hasher h;
+  h.bytes(client);
+  return h.value();
+}
+
+uint32_t tie_hash(std::string_view origin, std::string_view location) {
+  Hasher h;
+  h.text(origin);
+  h.text(location);
+  return static_cast<uint32_t>(h.value());
+}
+
+uint64_t record_digest(std::string_view client, int64_t time_ns, std::string_view origin,
+                       std::string_view location) {
+  Hasher h;
+  h.text(client);
+  h.i64(time_ns);
+  h.text(origin);
+  h.text(location);
+  return h.value();
+}
+
+void RecordTable::account(const Record* out, const Record& in) {
+  if (digests_.empty()) digests_.resize(kBuckets);
+  Digest& d = digests_[static_cast<size_t>(bucket_of(in.client_hash()))];
+  if (out != nullptr) {
+    d.hash ^= record_digest(out->client(), out->time_ns(), out->origin(), out->location());
+  } else {
+    ++d.count;
+  }
+  d.hash ^= record_digest(in.client(), in.time_ns(), in.origin(), in.location());
+}
+
+uint64_t RecordTable::root_digest() const {
+  Hasher h;
+  h.u64(size_);
+  for (const Digest& d : digests_) {
+    h.u64(d.hash);
+    h.u64(d.count);
+  }
+  return h.value();
+}
+
 uint32_t RecordTable::hash(std::string_view client) {
   // FNV-1a, then a final mix so the low bits (the slot index) depend on every byte.
   uint64_t h = 14695981039346656037ull;
@@ -117,11 +162,14 @@ RecordTable::Offer RecordTable::offer(const AtFields& f) {
   Record& slot = slots_[slot_of(f.client, h)];
   if (slot.block_) {
     if (!newer(f, slot)) return Offer::kStale;
-    slot = Record(f);
+    Record fresh(f);
+    account(&slot, fresh);
+    slot = std::move(fresh);
     return Offer::kStored;
   }
   if (size_ >= max_records_) return Offer::kFull;
   slot = Record(f);
+  account(nullptr, slot);
   ++size_;
   return Offer::kStored;
 }
@@ -132,9 +180,11 @@ RecordTable::Offer RecordTable::offer(Record record) {
   Record& slot = slots_[slot_of(record.client(), record.client_hash())];
   if (slot.block_) {
     if (!record.newer_than(slot)) return Offer::kStale;
+    account(&slot, record);
   } else if (size_ >= max_records_) {
     return Offer::kFull;
   } else {
+    account(nullptr, record);
     ++size_;
   }
   slot = std::move(record);
@@ -150,7 +200,17 @@ const Record* RecordTable::find(std::string_view client) const {
 void RecordTable::clear() {
   slots_.clear();
   slots_.shrink_to_fit();
+  digests_.clear();
+  digests_.shrink_to_fit();
   size_ = 0;
+}
+
+void RecordTable::for_each_in(const std::vector<char>& buckets,
+                              const std::function<void(const Record&)>& visit) const {
+  assert(buckets.size() == kBuckets);
+  for (const Record& r : slots_) {
+    if (r.block_ && buckets[static_cast<size_t>(bucket_of(r.block_->client_hash))]) visit(r);
+  }
 }
 
 void RecordTable::for_each_sorted(const std::function<void(const Record&)>& visit) const {

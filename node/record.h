@@ -64,11 +64,25 @@ class Record {
 // True when `a` is newer than `b` under PROTOCOL.md's total order.
 bool newer(const AtFields& a, const Record& b);
 
+// Hashes for the table's sync digests (node/sync.h): a client's 64-bit hash, the
+// 32-bit hash that tells records of equal time apart, and a record's digest, which
+// covers everything the total order looks at.
+uint64_t client_hash64(std::string_view client);
+uint32_t tie_hash(std::string_view origin, std::string_view location);
+uint64_t record_digest(std::string_view client, int64_t time_ns, std::string_view origin,
+                       std::string_view location);
+
 // The newest record per client, at most `max_records` clients. Open addressing with
 // linear probing over a power-of-two array of records; records are never removed
 // one by one (only clear()), so no tombstones are needed.
+//
+// The table also keeps, incrementally, a digest of its records in each of 256
+// buckets (a client's bucket is the top byte of its hash): the XOR of their
+// record_digest()s and their count. Two tables hold the same records exactly when
+// (barring a 64-bit collision) every bucket agrees; the sync protocol compares them.
 class RecordTable {
  public:
+  static constexpr int kBuckets = 256;
   explicit RecordTable(size_t max_records) : max_records_(max_records) {}
 
   enum class Offer { kStored, kStale, kFull };
@@ -84,16 +98,32 @@ class RecordTable {
 
   // Visits every record in client-id byte order (never hash order: determinism).
   void for_each_sorted(const std::function<void(const Record&)>& visit) const;
+  // Visits the records whose bucket is marked in `buckets` (kBuckets flags), in slot
+  // order: deterministic for a given sequence of stores, which is all sync needs.
+  void for_each_in(const std::vector<char>& buckets,
+                   const std::function<void(const Record&)>& visit) const;
 
   static uint32_t hash(std::string_view client);
+  static int bucket_of(uint32_t client_hash) { return static_cast<int>(client_hash >> 24); }
+  uint64_t bucket_digest(int bucket) const { return digests_.empty() ? 0 : digests_[bucket].hash; }
+  uint64_t bucket_count(int bucket) const { return digests_.empty() ? 0 : digests_[bucket].count; }
+  // A digest of every bucket: equal tables have equal roots.
+  uint64_t root_digest() const;
 
  private:
+  struct Digest {
+    uint64_t hash = 0;
+    uint64_t count = 0;
+  };
   size_t slot_of(std::string_view client, uint32_t h) const;  // Match, or the empty slot.
   void grow();
+  // Takes `out` (may be empty) out of its bucket's digest and puts `in` into it.
+  void account(const Record* out, const Record& in);
 
   size_t max_records_;
   size_t size_ = 0;
   std::vector<Record> slots_;  // Empty records (null blocks) are free slots.
+  std::vector<Digest> digests_;  // kBuckets, allocated with the first record.
 };
 
 }  // namespace herd

@@ -24,6 +24,10 @@ const char kServeOptionsHelp[] =
     "  --places-api API      legacy (GET nearbysearch/json, default) or new (POST\n"
     "                        places:searchNearby)\n"
     "  --places-cache-s N    cache Places answers for N seconds (default: 0, off)\n"
+    "  --sync MODE           anti-entropy between neighbours: link-up (default: when a\n"
+    "                        link comes up or resumes), periodic (also every interval),\n"
+    "                        off (the course protocol: flooding alone)\n"
+    "  --sync-interval-ms N  periodic sync's interval (default: 5000)\n"
     "  --record TRACE        write every input of every server, with a hash of its\n"
     "                        outputs, to TRACE (JSON lines) for `herd replay`\n"
     "  -h, --help            this help\n"
@@ -64,6 +68,13 @@ using Setter = std::function<Result<bool>(std::string_view flag, const std::stri
 Result<bool> set_nonempty(std::string_view flag, const std::string& value, std::string* out) {
   if (value.empty()) return Error{std::string(flag) + ": expected a value, got \"\""};
   *out = value;
+  return true;
+}
+
+Result<bool> set_sync(std::string_view flag, const std::string& value, SyncMode* out) {
+  std::optional<SyncMode> mode = parse_sync_mode(value);
+  if (!mode) return Error{std::string(flag) + ": expected off, link-up or periodic, got \"" + value + "\""};
+  *out = *mode;
   return true;
 }
 
@@ -135,6 +146,14 @@ const std::map<std::string, Setter, std::less<>>& setters() {
        }},
       {"--record",
        [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->record_path); }},
+      {"--sync", [](auto f, auto& v, auto* o) { return set_sync(f, v, &o->host.sync.mode); }},
+      {"--sync-interval-ms",
+       [](auto f, auto& v, auto* o) {
+         int64_t ms = 0;
+         Result<bool> set = set_int(f, v, 1, 86'400'000, &ms);
+         o->host.sync.interval_ns = ms * kNsPerMs;
+         return set;
+       }},
       {"--faults",
        [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->faults_path); }},
       {"--seed", [](auto f, auto& v, auto* o) { return set_seed(f, v, &o->seed); }},

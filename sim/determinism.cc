@@ -3,7 +3,7 @@
 #include <span>
 #include <vector>
 
-#include "sim/hash.h"
+#include "node/hash.h"
 #include "sim/report.h"
 #include "sim/simulator.h"
 #include "sim/trace.h"
@@ -19,9 +19,9 @@ class StreamHasher final : public InputObserver {
                std::optional<uint64_t> keep_index)
       : nodes_(nodes), reference_(reference), keep_index_(keep_index) {}
 
-  void on_input(const TraceInput& input, std::span<const Effect> outputs) override {
+  void on_input(int node, const Input& input, std::span<const Effect> outputs, const Node&) override {
     const uint64_t index = hashes_.size();
-    const std::string line = trace_input_line(index, input, outputs, *nodes_);
+    const std::string line = trace_input_line(index, node, input, outputs, *nodes_);
     Hasher h;
     h.bytes(line);
     hashes_.push_back(h.value());
@@ -50,11 +50,11 @@ DeterminismResult check_determinism(const Scenario& scenario, uint64_t seed) {
   Simulator first(scenario, seed);
   const std::vector<NodeConfig> nodes = first.trace_header().nodes;
   StreamHasher one(&nodes, nullptr, std::nullopt);
-  first.set_observer(&one);
+  first.add_observer(&one);
   const Report r1 = first.run();
   Simulator second(scenario, seed);
   StreamHasher two(&nodes, &one.hashes_, std::nullopt);
-  second.set_observer(&two);
+  second.add_observer(&two);
   const Report r2 = second.run();
   result.inputs = one.hashes_.size();
   result.digest = r1.digest;
@@ -71,7 +71,7 @@ DeterminismResult check_determinism(const Scenario& scenario, uint64_t seed) {
   // The first run kept only hashes: a third run shows its event at that index.
   Simulator third(scenario, seed);
   StreamHasher three(&nodes, nullptr, *result.first_difference);
-  third.set_observer(&three);
+  third.add_observer(&three);
   third.run();
   result.run1 = three.kept_;
   result.run2 = two.kept_;

@@ -12,12 +12,20 @@
 namespace herd {
 
 enum class SimEventKind : uint8_t {
-  kDeliver,      // a = directed link (FaultState id), b = message slot, c = update id.
-  kPlaces,       // a = node, b = message slot holding the body, c = node epoch;
-                 // request = the node's RequestId.
-  kIamatTick,    // The workload's next IAMAT.
-  kWhatsatTick,  // The workload's next WHATSAT.
-  kTimeline,     // a = index into the fault plan's timeline.
+  kDeliver,       // a = connection, b = direction: its receiver reads one message.
+  kDue,           // a = held copy: the fault channel's delay is over.
+  kDialed,        // a = node, b = peer index, c = connection (0: refused);
+                  // request = the dial's attempt number.
+  kClosed,        // a = node, request = its connection id: the other end closed it.
+  kBackpressure,  // a = node, b = 1 full / 0 drained, request = its connection id.
+  kTimer,         // a = node, b = timer, c = generation (stale ones are ignored).
+  kPlaces,        // a = node, b = message slot holding the body, c = node epoch;
+                  // request = the node's RequestId.
+  kClient,        // a = node, b = message slot holding the line, request = conn id:
+                  // a client command held while its server was paused.
+  kIamatTick,     // The workload's next IAMAT.
+  kWhatsatTick,   // The workload's next WHATSAT.
+  kTimeline,      // a = index into the fault plan's timeline.
 };
 
 struct SimEvent {

@@ -142,7 +142,7 @@ Result<std::unique_ptr<TraceWriter>> open_live_trace(const ServeOptions& options
       TraceWriter::open(options.record_path, std::move(header));
   if (!writer.ok()) return writer;
   for (size_t i = 0; i < host.servers().size(); ++i) {
-    host.servers()[i]->set_observer(writer.value().get(), static_cast<int>(i));
+    host.servers()[i]->add_observer(writer.value().get());
   }
   return writer;
 }
@@ -275,6 +275,7 @@ int prepare_faults(const Topology& topology, ServeOptions* options) {
          static_cast<unsigned long long>(setup.value().seed), plan.defaults.text().c_str(),
          plan.overrides.size(), plan.overrides.size() == 1 ? "" : "s", plan.timeline.size(),
          plan.timeline.size() == 1 ? "" : "s");
+  options->host.seed = setup.value().seed;
   options->host.faults = std::move(setup.value());
   options->host.stdin_console = true;
   return -1;

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cassert>
 
+#include "node/node.h"
+#include "node/protocol.h"
+
 namespace herd {
 
 UpdateTracker::UpdateTracker(int servers, uint64_t max_bits)
@@ -12,7 +15,7 @@ UpdateTracker::UpdateTracker(int servers, uint64_t max_bits)
   assert(servers >= 1);
 }
 
-uint32_t UpdateTracker::add(int origin, int64_t time_ns, uint32_t client) {
+uint32_t UpdateTracker::add(int origin, int64_t time_ns, uint32_t client, std::string_view at_line) {
   if (time_.size() >= max_updates_ || time_.size() >= kNoUpdate) {
     ++untracked_;
     return kNoUpdate;
@@ -26,7 +29,14 @@ uint32_t UpdateTracker::add(int origin, int64_t time_ns, uint32_t client) {
   msgs_.push_back(0);
   bits_.resize(bits_.size() + words_, 0);
   bits_[u * words_ + static_cast<size_t>(origin) / 64] |= uint64_t{1} << (origin % 64);
+  lines_.emplace_back(at_line);
+  by_line_.emplace(lines_.back(), u);
   return u;
+}
+
+uint32_t UpdateTracker::find(std::string_view at_line) const {
+  auto it = by_line_.find(at_line);
+  return it == by_line_.end() ? kNoUpdate : it->second;
 }
 
 void UpdateTracker::arrive(uint32_t u, int server, int64_t time_ns, int hops) {
@@ -41,8 +51,11 @@ void UpdateTracker::arrive(uint32_t u, int server, int64_t time_ns, int hops) {
   ++reached_[u];
   last_[u] = std::max(last_[u], time_ns);
   ++arrivals_;
-  hops_sum_ += static_cast<uint64_t>(hops);
-  hops_max_ = std::max(hops_max_, hops);
+  if (hops > 0) {
+    ++flood_arrivals_;
+    hops_sum_ += static_cast<uint64_t>(hops);
+    hops_max_ = std::max(hops_max_, hops);
+  }
 }
 
 uint64_t UpdateTracker::superseded(uint32_t clients) const {
@@ -75,6 +88,46 @@ uint64_t UpdateTracker::superseded(uint32_t clients) const {
     }
   }
   return count;
+}
+
+StoreWatcher::StoreWatcher(UpdateTracker* tracker, int servers, uint32_t clients,
+                           std::function<uint32_t(std::string_view)> client_index)
+    : tracker_(tracker),
+      client_index_(std::move(client_index)),
+      offers_seen_(static_cast<size_t>(servers), 0),
+      newest_(clients) {}
+
+void StoreWatcher::on_input(int node_index, const Input& input, std::span<const Effect> outputs,
+                            const Node& node) {
+  uint64_t& seen = offers_seen_[static_cast<size_t>(node_index)];
+  const bool offered = node.counters().offers != seen;
+  if (offered) record_offer(node_index, input, node);
+  // After the offer: a client's IAMAT is an update before its floods are sent.
+  uint32_t last = kNoUpdate;
+  std::string_view last_line;
+  for (const Effect& e : outputs) {
+    if (e.kind != EffectKind::kSend || e.traffic != Traffic::kProtocol || !e.bytes.starts_with("FLOOD ")) continue;
+    ++flood_messages_;
+    const std::string_view at = std::string_view(e.bytes).substr(e.bytes.find(' ', 6) + 1);
+    if (at != last_line) last = tracker_->find(at), last_line = at;
+    tracker_->sent(last);
+  }
+}
+
+void StoreWatcher::record_offer(int node_index, const Input& input, const Node& node) {
+  uint64_t& seen = offers_seen_[static_cast<size_t>(node_index)];
+  seen = node.counters().offers;
+  const OfferNote& note = node.last_offer();
+  const int64_t now = input.now.mono_ns;
+  if (note.via == StoredVia::kClient) {
+    const Fields f = split_fields(note.at_line, 6);  // AT <origin> <diff> <client> ...
+    const uint32_t client = client_index_(f[3]);
+    if (client == kNoUpdate) return;
+    newest_[client] = std::string(note.at_line);
+    tracker_->add(node_index, now, client, note.at_line);
+    return;
+  }
+  tracker_->arrive(tracker_->find(note.at_line), node_index, now, note.via == StoredVia::kFlood ? note.hops : 0);
 }
 
 }  // namespace herd

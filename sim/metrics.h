@@ -1,11 +1,21 @@
-// Per-update metrics, measured at delivery (not sampled). An update is one IAMAT
-// stored at its origin; the simulator tags every flood message with its update's
-// id, so a delivery finds its update without parsing or hashing. Flat vectors
-// indexed by update id, plus one bit per (update, server) for "has arrived".
+// Per-update metrics, measured where they happen, not sampled. An update is one
+// IAMAT stored at its origin; it arrives at a server when that server stores it (from
+// a flood or a sync). The StoreWatcher sees every node step (node/driver.h) and tells
+// the tracker, so both hosts measure the same way: the simulator, and the live herd
+// of `herd run --scenario`. Updates are found by their AT line (one hash lookup per
+// stored record, not per message); arrival state is one bit per (update, server).
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
+
+#include "node/input_observer.h"
 
 namespace herd {
 
@@ -18,24 +28,31 @@ class UpdateTracker {
 
   // A new update stored at `origin` at `time_ns` (its arrival there, hop 0), or
   // kNoUpdate when the bound is reached (counted in untracked()).
-  uint32_t add(int origin, int64_t time_ns, uint32_t client);
-  // A flood message of update `u` handed to a link.
-  void sent(uint32_t u) {
-    if (u != kNoUpdate) ++msgs_[u];
-  }
-  // A flood message of update `u` reached `server`, having crossed `hops` links.
+  uint32_t add(int origin, int64_t time_ns, uint32_t client, std::string_view at_line);
+  uint32_t find(std::string_view at_line) const;  // kNoUpdate when unknown.
+  // A copy of update `u` reached `server` (stored there or not: a server that holds
+  // something newer has been reached too); `hops` >= 1 for a flood, 0 otherwise.
+  // Counted once per server: later copies are duplicates.
   void arrive(uint32_t u, int server, int64_t time_ns, int hops);
 
   uint32_t updates() const { return static_cast<uint32_t>(time_.size()); }
   bool converged(uint32_t u) const { return reached_[u] == static_cast<uint32_t>(servers_); }
   int64_t latency_ns(uint32_t u) const { return last_[u] - time_[u]; }
+  int64_t time_ns(uint32_t u) const { return time_[u]; }
   uint32_t reached(uint32_t u) const { return reached_[u]; }
-  uint32_t msgs(uint32_t u) const { return msgs_[u]; }
+  uint32_t msgs(uint32_t u) const { return msgs_[u]; }  // Its flood messages handed to links.
+  void sent(uint32_t u) {
+    if (u != kNoUpdate) ++msgs_[u];
+  }
+  bool reached_server(uint32_t u, int server) const {
+    return (bits_[u * words_ + static_cast<size_t>(server) / 64] >> (server % 64)) & 1;
+  }
   uint32_t client(uint32_t u) const { return client_[u]; }
   int origin(uint32_t u) const { return static_cast<int>(origin_[u]); }
-  uint64_t duplicates() const { return duplicates_; }
-  uint64_t arrivals() const { return arrivals_; }  // First arrivals past the origin.
-  uint64_t hops_sum() const { return hops_sum_; }
+  uint64_t arrivals() const { return arrivals_; }  // Arrivals past the origin.
+  uint64_t duplicates() const { return duplicates_; }  // Copies after a server's first.
+  uint64_t hops_sum() const { return hops_sum_; }  // Over flood arrivals.
+  uint64_t flood_arrivals() const { return flood_arrivals_; }
   int hops_max() const { return hops_max_; }
   uint64_t untracked() const { return untracked_; }
   // Updates that did not reach every server, but every server they missed got a
@@ -50,8 +67,37 @@ class UpdateTracker {
   std::vector<int64_t> time_, last_;
   std::vector<uint32_t> origin_, client_, reached_, msgs_;
   std::vector<uint64_t> bits_;
-  uint64_t duplicates_ = 0, arrivals_ = 0, hops_sum_ = 0, untracked_ = 0;
+  // AT line -> update, keyed by views into lines_ (a deque: its strings never move), so
+  // a lookup allocates nothing. Looked up, never iterated.
+  std::deque<std::string> lines_;
+  std::unordered_map<std::string_view, uint32_t> by_line_;
+  uint64_t arrivals_ = 0, hops_sum_ = 0, flood_arrivals_ = 0, untracked_ = 0, duplicates_ = 0;
   int hops_max_ = 0;
+};
+
+// Feeds an UpdateTracker from node steps, and counts the server-to-server messages.
+class StoreWatcher final : public InputObserver {
+ public:
+  // `client_index` maps a client id to the workload's index, or kNoUpdate for a
+  // client that is not the workload's (not tracked).
+  StoreWatcher(UpdateTracker* tracker, int servers, uint32_t clients,
+               std::function<uint32_t(std::string_view)> client_index);
+
+  void on_input(int node_index, const Input& input, std::span<const Effect> outputs,
+                const Node& node) override;
+
+  uint64_t flood_messages() const { return flood_messages_; }
+  // The AT line of each client's newest update ("" before its first).
+  const std::vector<std::string>& newest() const { return newest_; }
+
+ private:
+  void record_offer(int node_index, const Input& input, const Node& node);
+
+  UpdateTracker* tracker_;
+  std::function<uint32_t(std::string_view)> client_index_;
+  std::vector<uint64_t> offers_seen_;  // Per server: NodeCounters::offers last seen.
+  std::vector<std::string> newest_;
+  uint64_t flood_messages_ = 0;
 };
 
 }  // namespace herd

@@ -1,7 +1,7 @@
 #include "sim/report.h"
 
-#include "sim/hash.h"
-#include "sim/json_bytes.h"
+#include "node/hash.h"
+#include "node/json_bytes.h"
 
 namespace herd {
 namespace {
@@ -43,7 +43,8 @@ std::string report_text(const Report& r) {
   row("hops", "mean " + ratio_text(r.hops_sum, r.arrivals, 3) + "  max " + std::to_string(r.hops_max));
   row("duplicates", std::to_string(r.duplicates) + " (" + ratio_text(r.duplicates, r.updates, 3) + "/update)");
   row("link faults", "dropped " + std::to_string(r.dropped) + "  cut " + std::to_string(r.cut) +
-                         "  overflow " + std::to_string(r.overflow));
+                         "  blackholed " + std::to_string(r.blackholed) + "  overflow " +
+                         std::to_string(r.overflow) + "  lost at links " + std::to_string(r.link_lost));
   row("residue", ratio_text(r.residue_stale, r.residue_pairs, 6) + " (" + std::to_string(r.residue_stale) +
                      " of " + std::to_string(r.residue_pairs) + " server-client pairs stale)");
   row("clients", "iamat " + std::to_string(r.iamats) + "  whatsat " + std::to_string(r.whatsats) +
@@ -79,6 +80,7 @@ std::string report_json(const Report& r, bool with_wall) {
   o += ",\"events\":" + std::to_string(r.events) + ",\"deliveries\":" + std::to_string(r.deliveries);
   o += ",\"duplicates\":" + std::to_string(r.duplicates) + ",\"dropped\":" + std::to_string(r.dropped);
   o += ",\"cut\":" + std::to_string(r.cut) + ",\"overflow\":" + std::to_string(r.overflow);
+  o += ",\"blackholed\":" + std::to_string(r.blackholed) + ",\"link_lost\":" + std::to_string(r.link_lost);
   o += ",\"hops\":{\"mean\":" + ratio_text(r.hops_sum, r.arrivals, 3) + ",\"max\":" + std::to_string(r.hops_max) + "}";
   o += ",\"clients\":{\"iamat\":" + std::to_string(r.iamats) + ",\"whatsat\":" + std::to_string(r.whatsats) +
        ",\"replies\":" + std::to_string(r.replies) + ",\"invalid\":" + std::to_string(r.invalid) +

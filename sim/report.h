@@ -36,6 +36,8 @@ struct Report {
   uint64_t residue_stale = 0, residue_pairs = 0;
   uint64_t digest = 0;
   uint64_t events = 0, deliveries = 0, duplicates = 0, dropped = 0, cut = 0, overflow = 0;
+  uint64_t blackholed = 0;
+  uint64_t link_lost = 0;  // Protocol messages lost at a link: down, queue full, connection gone.
   uint64_t arrivals = 0, hops_sum = 0;
   int hops_max = 0;
   uint64_t iamats = 0, whatsats = 0, replies = 0, invalid = 0, refused = 0, lost = 0;

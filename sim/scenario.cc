@@ -161,7 +161,7 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source,
   JsonField root = doc.root();
   if (auto e = root.expect_object({"name", "description", "topology", "duration_ms", "drain_ms",
                                    "seed", "max_events", "workload", "expect", "links",
-                                   "link_overrides", "timeline"})) {
+                                   "link_overrides", "timeline", "sync"})) {
     return *e;
   }
   Scenario s;
@@ -198,6 +198,9 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source,
   }
   if (std::optional<JsonField> x = root.optional("expect")) {
     if (auto e = parse_expect(*x, &s.expect)) return *e;
+  }
+  if (std::optional<JsonField> sync = root.optional("sync")) {
+    if (auto e = parse_sync_section(*sync, &s.sync)) return *e;
   }
   Result<FaultPlan> plan = parse_plan(doc, root, s.topology);
   if (!plan.ok()) return Error{plan.error()};

@@ -26,7 +26,9 @@
 #include <vector>
 
 #include "node/fault_action.h"
+#include "node/link_machine.h"
 #include "node/result.h"
+#include "node/sync.h"
 #include "node/topology.h"
 
 namespace herd {
@@ -73,6 +75,9 @@ struct Scenario {
   uint64_t max_events = 100'000'000;
   Workload workload;
   Expect expect;
+  SyncConfig sync;                          // "sync": every node's anti-entropy.
+  LinkTimings link;                         // The link machines' timings.
+  uint64_t link_queue_bytes = 16u << 20;    // A connection's send queue limit.
 };
 
 // Reads and parses the scenario file at `path`.

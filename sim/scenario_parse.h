@@ -7,6 +7,7 @@
 
 #include "node/json_where.h"
 #include "node/result.h"
+#include "node/sync.h"
 #include "node/topology.h"
 
 namespace herd {
@@ -30,5 +31,9 @@ Error relocate_error(const std::string& error, std::string_view source, const Js
 
 Result<Topology> parse_scenario_topology(const JsonDoc& doc, const JsonField& f,
                                          const std::string& base_dir);
+
+// The "sync" section: {"mode": "off"|"link-up"|"periodic", "interval_ms": N,
+// "bytes_per_s": N}, each optional (node/sync.h's defaults).
+std::optional<Error> parse_sync_section(const JsonField& f, SyncConfig* sync);
 
 }  // namespace herd

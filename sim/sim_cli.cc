@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "sim/determinism.h"
-#include "sim/hash.h"
+#include "node/hash.h"
 #include "sim/replay.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
@@ -26,6 +26,7 @@ constexpr const char* kSimUsage =
     "  --json                 print the report as one JSON object\n"
     "  --record TRACE         write every input to every node to TRACE (JSON lines) for `herd replay`\n"
     "  --check-determinism    run twice and compare every input and output; report the first difference\n"
+    "  --sync MODE            anti-entropy: off, link-up or periodic (wins over the scenario's \"sync\")\n"
     "Exit status: 0 ok, 1 a check failed, 2 bad usage or scenario.\n";
 
 constexpr const char* kReplayUsage =
@@ -62,6 +63,7 @@ struct SimFlags {
   bool json = false;
   std::string record;
   bool check_determinism = false;
+  std::optional<SyncMode> sync;
 };
 
 std::string replay_hint(const SimFlags& flags, uint64_t seed) {
@@ -96,7 +98,7 @@ int run_sim(const Scenario& scenario, const SimFlags& flags, uint64_t seed) {
     auto w = TraceWriter::open(flags.record, sim.trace_header());
     if (!w.ok()) return usage_error(w.error());
     writer = std::move(w.value());
-    sim.set_observer(writer.get());
+    sim.add_observer(writer.get());
   }
   // The only clock read: around the event loop, for the report's wall_ms and rate.
   const auto start = std::chrono::steady_clock::now();
@@ -144,6 +146,11 @@ int sim_command(int argc, char** argv) {
       if (!v) return usage_error(error);
       if (v->empty()) return usage_error("--record: expected a file name");
       flags.record = *v;
+    } else if (is_flag(arg, "--sync")) {
+      std::optional<std::string> v = flag_value(argc, argv, &i, "--sync", &error);
+      if (!v) return usage_error(error);
+      flags.sync = parse_sync_mode(*v);
+      if (!flags.sync) return usage_error("--sync: expected off, link-up or periodic, got '" + *v + "'");
     } else if (arg.starts_with("-") && arg != "-") {
       return usage_error("sim: unknown option '" + std::string(arg) + "' (see herd sim --help)");
     } else if (flags.scenario_path.empty()) {
@@ -158,6 +165,7 @@ int sim_command(int argc, char** argv) {
   }
   Result<Scenario> scenario = load_scenario(flags.scenario_path);
   if (!scenario.ok()) return usage_error(scenario.error());
+  if (flags.sync) scenario.value().sync.mode = *flags.sync;
   const uint64_t seed = flags.seed.value_or(scenario.value().seed.value_or(1));
   if (flags.check_determinism) return determinism(scenario.value(), flags, seed);
   return run_sim(scenario.value(), flags, seed);

@@ -2,8 +2,8 @@
 
 #include <utility>
 
-#include "sim/hash.h"
-#include "sim/json_bytes.h"
+#include "node/hash.h"
+#include "node/json_bytes.h"
 
 namespace herd {
 

@@ -1,35 +1,42 @@
-// The virtual host (DESIGN.md): every server of a scenario's topology as a Node,
-// driven by one event queue in virtual time. Links are the link layer's fault
-// models (node/fault_state.h: one FaultState decides each message's fate exactly as
-// a FaultyLink would, and its timeline and commands apply unchanged); Places is
-// SimPlaces; clients are ClientWorkload. No wall clock, no sockets, no threads: a run
-// is a function of (scenario, seed), and every input to every node can be observed
-// (sim/trace.h) for recording, replay and determinism checks.
+// The virtual host: every server of a scenario's topology as a Node behind a
+// NodeDriver (node/driver.h), driven by one event queue in virtual time. It runs all
+// of the herd but the syscalls: the nodes' own link machines dial, greet, back off,
+// heartbeat and resynchronise over simulated TCP connections (per-connection FIFO,
+// a receive buffer, a send queue whose limit raises backpressure, resets, closes);
+// messages meet the fault layer through the same FaultChannel rules as the live
+// host; Places is SimPlaces; clients are ClientWorkload. No wall clock, no sockets,
+// no threads: a run is a function of (scenario, seed), and every input to every node
+// can be observed (traces, determinism checks, metrics).
 //
-// Sub-seeds are drawn from Rng(seed) in this fixed order: links, workload, places.
+// Boot: every node gets kStart at time 0; the workload and the timeline start once
+// every link is up ("ready", as in the live herd), which with the simulator's
+// zero-latency connections is at time 0 too. The run ends at duration + drain, or
+// earlier once the workload is over and the herd is quiet (no protocol message in
+// flight, no Places request pending, no sync session under way, every link between
+// running servers up), or at max_events.
 //
-// Why not FaultyLink objects: they hold each delayed copy in a std::function and
-// a shared_ptr, which costs an allocation per message; the simulator keeps held
-// copies as tagged events in its own queue and follows FaultyLink's rules (decide at
-// send; a copy due on a link that is blocked by then is lost as cut; at most
-// kMaxHeldPerLink copies held per link, then overflow).
+// Sub-seeds are drawn from Rng(seed) in this fixed order: links, workload, places;
+// each node's seed is the run's seed (the node derives its own stream by name).
 //
 // Ownership: the Simulator holds a reference to the scenario, which must outlive it.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "node/driver.h"
 #include "node/effects.h"
+#include "node/fault_channel.h"
 #include "node/fault_state.h"
-#include "node/node.h"
+#include "node/trace_format.h"
 #include "sim/event_queue.h"
 #include "sim/metrics.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
 #include "sim/sim_places.h"
-#include "sim/trace.h"
 #include "sim/workload.h"
 
 namespace herd {
@@ -38,16 +45,14 @@ class Simulator {
  public:
   Simulator(const Scenario& scenario, uint64_t seed);
 
-  // Receives every input of every node (for traces, determinism checks). Not owned.
-  void set_observer(InputObserver* observer) { observer_ = observer; }
+  // Receives every input of every node (traces, determinism checks). Not owned.
+  void add_observer(InputObserver* observer);
 
-  // Runs to the end: the workload for duration_ns, then until nothing is in flight
-  // or drain_ns more have passed, or max_events events. Call once.
+  // Runs to the end. Call once.
   void run_events();
   // The figures of the run so far. Its wall_ns is 0: a caller that wants the rate
   // times run_events() (there is no clock in here).
   Report report() const;
-  // run_events(), then report().
   Report run() {
     run_events();
     return report();
@@ -56,62 +61,109 @@ class Simulator {
   // For traces: the header of this run, and the nodes in header order.
   TraceHeader trace_header() const;
   std::vector<const Node*> nodes() const;
-  // Per-update figures, for tests that check them one by one.
   const UpdateTracker& updates() const { return tracker_; }
+  const FaultState& faults() const { return faults_; }
+  int64_t ready_ns() const { return ready_ns_; }
 
  private:
-  // A directed link's ends, as topology indexes and neighbour indexes.
-  struct LinkEnd {
-    int from = 0, from_peer = 0;  // Sender; the receiver's index among its neighbours.
-    int to = 0, to_peer = 0;      // Receiver; the sender's index among its neighbours.
+  // One message in a connection: its bytes in a pool slot.
+  struct Msg {
+    uint32_t slot = 0;
+    uint32_t bytes = 0;
+    bool protocol = false;
+  };
+  // One TCP connection; direction d carries node[d]'s writes to node[1 - d].
+  struct Conn {
+    int node[2] = {0, 0};
+    ConnId id[2] = {0, 0};
+    int link[2] = {-1, -1};  // FaultState's directed link of each direction.
+    bool open = true;
+    uint64_t lines_in[2] = {0, 0};  // Lines read by node[1 - d]'s side, per direction.
+    struct Dir {
+      std::deque<Msg> sendq;  // Written, not yet in the receiver's buffer.
+      std::deque<Msg> inbox;  // In the receiver's buffer, not yet read.
+      uint64_t sendq_bytes = 0, inbox_bytes = 0;
+      bool full = false;      // Backpressure raised at the sender.
+    } dir[2];
+  };
+  // A copy the fault channel holds for a delay.
+  struct Held {
+    uint32_t conn = 0;
+    int dir = 0;
+    Msg msg;
   };
 
   Now now_at(int node) const;
-  void schedule(SimEventKind kind, int64_t time_ns, uint32_t a = 0, uint32_t b = 0,
-                uint32_t c = 0, uint64_t request = 0);
+  void schedule(SimEventKind kind, int64_t time_ns, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0,
+                uint64_t request = 0);
   uint32_t slot_acquire();
-  void observe(InputKind kind, int node, int peer, ConnId conn, RequestId request,
-               std::string_view text, const PlacesResult* places);
-  void apply_effects(int node, uint32_t update);
-  void send(int node, int peer, std::string& bytes, uint32_t update);
-  void on_reply(int node, const Effect& e);
+  void slot_release(uint32_t slot);
+  // Feeds `node` one input and applies its effects; defers it while the node is paused.
+  void feed(int node, const Input& in);
+  bool defer_if_paused(int node, const SimEvent& e);
+  void apply(int node, Effects& effects);
+  void on_reply(const Effect& e);
 
+  // Connections (simulator_net.cc).
+  void dial(int node, const Effect& e);
+  void send(int node, Effect& e);
+  void write(uint32_t conn, int dir, Msg msg);
+  void refill(uint32_t conn, int dir);
+  void backpressure(uint32_t conn, int dir);
   void deliver(const SimEvent& e);
+  void due(const SimEvent& e);
+  // Closes a connection; each end in `tell` hears kClosed with `why`.
+  void close_conn(uint32_t conn, bool tell0, bool tell1, const char* why);
+  void close_by(int node, ConnId id, const char* why);
+  void close_all(int node);
+  void reset_link(const std::string& a, const std::string& b);
+  uint32_t conn_of(int node, ConnId id) const;  // UINT32_MAX when none.
+  bool links_up() const;
+  bool quiet() const;
+
   void places_answer(const SimEvent& e);
+  void client_command(int server, uint32_t client, std::string line, bool iamat);
   void iamat_tick();
   void whatsat_tick();
   void timeline(size_t index);
-  void notify_links(const std::vector<char>& blocked_before);
-  void start_links();
-
+  void host_request(const CommandOutcome& outcome);
+  void resume(int node);
+  void start_workload();
 
   const Scenario& scenario_;
   uint64_t seed_;
   int n_;
   std::vector<NodeConfig> configs_;
-  std::vector<Node> nodes_;
-  std::vector<char> up_;
+  std::vector<std::unique_ptr<NodeDriver>> drivers_;
+  std::vector<char> crashed_, paused_;
   std::vector<uint32_t> epoch_;     // Bumped at each crash: late Places answers are dropped.
   std::vector<int64_t> skew_ns_;    // Each server's wall-clock offset.
+  std::vector<std::vector<uint32_t>> timer_gen_;  // Per node, per timer.
+  std::vector<ConnId> next_conn_;   // Per node.
+  std::vector<std::vector<SimEvent>> deferred_;   // Per node, while paused.
   FaultState faults_;
-  std::vector<LinkEnd> link_end_;   // By FaultState link id.
-  std::vector<int> link_of_;        // link_base_[node] + peer -> FaultState link id.
-  std::vector<int> link_base_;
-  std::vector<uint32_t> held_;      // Copies in flight per link.
+  FaultChannel channel_;
+  std::vector<std::vector<int>> neighbour_nodes_;  // Per node, per peer index: topology index.
   ClientWorkload workload_;
   SimPlaces places_;
   EventQueue queue_;
-  std::vector<std::string> pool_;   // Message and Places bodies in flight, by slot.
+  std::vector<std::string> pool_;   // Message, line and Places bodies in flight, by slot.
   std::vector<uint32_t> free_slots_;
-  Effects out_;                     // Reused for every node call.
+  std::vector<Conn> conns_;
+  std::unordered_map<uint64_t, uint32_t> conn_index_;  // (node << 40 | id) -> conns_ index.
+  std::vector<Held> held_;
+  std::vector<uint32_t> free_held_;
+  std::unordered_map<std::string, uint32_t> client_index_;
   UpdateTracker tracker_;
-  std::vector<std::string> newest_;  // Per client: the AT line of its newest update.
-  InputObserver* observer_ = nullptr;
+  StoreWatcher watcher_;
 
   int64_t now_ns_ = 0;
-  ConnId next_conn_ = 1;
-  uint64_t events_ = 0, deliveries_ = 0, sends_ = 0, replies_ = 0, invalid_ = 0;
+  int64_t ready_ns_ = -1;
+  uint64_t inflight_ = 0;        // Protocol messages held, queued or unread.
+  uint64_t pending_work_ = 0;    // Places answers, workload ticks and timeline events queued.
+  uint64_t events_ = 0, deliveries_ = 0, replies_ = 0, invalid_ = 0;
   uint64_t iamats_ = 0, whatsats_ = 0, refused_ = 0, lost_ = 0, bad_replies_ = 0;
+  uint64_t queue_limit_bytes_;
   std::vector<std::string> notes_;
   bool ran_ = false;
   bool hit_event_limit_ = false;

@@ -5,81 +5,63 @@
 #include "sim/simulator.h"
 
 namespace herd {
+namespace {
 
-void Simulator::start_links() {
-  for (int from = 0; from < n_; ++from) {
-    const size_t peers = configs_[static_cast<size_t>(from)].neighbours.size();
-    for (size_t p = 0; p < peers; ++p) {
-      const int link = link_of_[static_cast<size_t>(link_base_[static_cast<size_t>(from)]) + p];
-      if (faults_.blocked(link)) continue;
-      out_.clear();
-      nodes_[static_cast<size_t>(from)].on_link_up(static_cast<int>(p), now_at(from), &out_);
-      observe(InputKind::kLinkUp, from, static_cast<int>(p), 0, 0, {}, nullptr);
-      apply_effects(from, kNoUpdate);
+// How long the herd may take to connect before the workload starts anyway.
+constexpr int64_t kBootLimitNs = 30'000'000'000;
+
+}  // namespace
+
+bool Simulator::links_up() const {
+  for (int i = 0; i < n_; ++i) {
+    if (crashed_[static_cast<size_t>(i)]) continue;
+    const Node& node = drivers_[static_cast<size_t>(i)]->node();
+    for (size_t p = 0; p < configs_[static_cast<size_t>(i)].neighbours.size(); ++p) {
+      if (!crashed_[static_cast<size_t>(neighbour_nodes_[static_cast<size_t>(i)][p])] && !node.link(static_cast<int>(p)).up()) {
+        return false;
+      }
     }
   }
+  return true;
 }
 
-// Tells each sending node whose outgoing link changed state (cut, healed, an end
-// crashed or restarted), in link order; crashed nodes hear nothing.
-void Simulator::notify_links(const std::vector<char>& blocked_before) {
-  for (int link = 0; link < faults_.link_count(); ++link) {
-    const bool blocked = faults_.blocked(link);
-    if (blocked == static_cast<bool>(blocked_before[static_cast<size_t>(link)])) continue;
-    const LinkEnd& end = link_end_[static_cast<size_t>(link)];
-    if (!up_[static_cast<size_t>(end.from)]) continue;
-    Node& node = nodes_[static_cast<size_t>(end.from)];
-    out_.clear();
-    if (blocked) {
-      node.on_link_down(end.from_peer, now_at(end.from), &out_);
-    } else {
-      node.on_link_up(end.from_peer, now_at(end.from), &out_);
-    }
-    observe(blocked ? InputKind::kLinkDown : InputKind::kLinkUp, end.from, end.from_peer, 0, 0, {}, nullptr);
-    apply_effects(end.from, kNoUpdate);
+bool Simulator::quiet() const {
+  if (inflight_ > 0 || pending_work_ > 0) return false;
+  for (int i = 0; i < n_; ++i) {
+    if (paused_[static_cast<size_t>(i)] || !deferred_[static_cast<size_t>(i)].empty()) return false;
   }
+  return links_up();
 }
 
-void Simulator::timeline(size_t index) {
-  std::vector<char> blocked_before(static_cast<size_t>(faults_.link_count()));
-  for (int link = 0; link < faults_.link_count(); ++link) {
-    blocked_before[static_cast<size_t>(link)] = faults_.blocked(link) ? 1 : 0;
+void Simulator::start_workload() {
+  ready_ns_ = now_ns_;
+  for (size_t i = 0; i < scenario_.plan.timeline.size(); ++i) {
+    ++pending_work_;
+    schedule(SimEventKind::kTimeline, std::max(now_ns_, scenario_.plan.timeline[i].at_ms * kNsPerMs),
+             static_cast<uint32_t>(i));
   }
-  const TimelineEvent& event = scenario_.plan.timeline[index];
-  const CommandOutcome outcome = faults_.apply(event.action);
-  if (!outcome.ok) {
-    notes_.push_back("timeline at " + std::to_string(event.at_ms) + " ms: " + outcome.answer);
+  const int64_t first_iamat = workload_.next_iamat_ns(now_ns_);
+  if (first_iamat < scenario_.duration_ns) {
+    ++pending_work_;
+    schedule(SimEventKind::kIamatTick, first_iamat);
   }
-  const int node = outcome.server.empty() ? -1 : scenario_.topology.index_of(outcome.server);
-  if (outcome.request == HostRequest::kCrash && node >= 0) {
-    Node& n = nodes_[static_cast<size_t>(node)];
-    lost_ += n.pending_places();  // Their clients never get an answer.
-    n.crash();
-    up_[static_cast<size_t>(node)] = 0;
-    ++epoch_[static_cast<size_t>(node)];
-    out_.clear();
-    observe(InputKind::kCrash, node, -1, 0, 0, {}, nullptr);
-  } else if (outcome.request == HostRequest::kRestart && node >= 0) {
-    // A restarted server is a fresh process: a new Node, as the live host does.
-    nodes_[static_cast<size_t>(node)] = Node(configs_[static_cast<size_t>(node)]);
-    up_[static_cast<size_t>(node)] = 1;
-    out_.clear();
-    observe(InputKind::kRestart, node, -1, 0, 0, {}, nullptr);
+  const int64_t first_whatsat = workload_.next_whatsat_ns(now_ns_);
+  if (first_whatsat < scenario_.duration_ns) {
+    ++pending_work_;
+    schedule(SimEventKind::kWhatsatTick, first_whatsat);
   }
-  notify_links(blocked_before);
 }
 
 void Simulator::run_events() {
   assert(!ran_);
   ran_ = true;
-  start_links();
-  for (size_t i = 0; i < scenario_.plan.timeline.size(); ++i) {
-    schedule(SimEventKind::kTimeline, scenario_.plan.timeline[i].at_ms * kNsPerMs, static_cast<uint32_t>(i));
+  for (int i = 0; i < n_; ++i) {
+    Input in;
+    in.kind = InputKind::kStart;
+    in.now = now_at(i);
+    feed(i, in);
   }
-  const int64_t first_iamat = workload_.next_iamat_ns(0);
-  if (first_iamat < scenario_.duration_ns) schedule(SimEventKind::kIamatTick, first_iamat);
-  const int64_t first_whatsat = workload_.next_whatsat_ns(0);
-  if (first_whatsat < scenario_.duration_ns) schedule(SimEventKind::kWhatsatTick, first_whatsat);
+  if (links_up()) start_workload();
   const int64_t end_ns = scenario_.duration_ns + scenario_.drain_ns;
   while (!queue_.empty() && queue_.top().time_ns <= end_ns) {
     if (events_ >= scenario_.max_events) {
@@ -89,13 +71,110 @@ void Simulator::run_events() {
     const SimEvent e = queue_.pop();
     ++events_;
     now_ns_ = e.time_ns;
+    const int node = static_cast<int>(e.a);
+    Input in;
     switch (e.kind) {
       case SimEventKind::kDeliver: deliver(e); break;
+      case SimEventKind::kDue: due(e); break;
       case SimEventKind::kPlaces: places_answer(e); break;
       case SimEventKind::kIamatTick: iamat_tick(); break;
       case SimEventKind::kWhatsatTick: whatsat_tick(); break;
       case SimEventKind::kTimeline: timeline(e.a); break;
+      case SimEventKind::kDialed:
+        if (crashed_[e.a] || defer_if_paused(node, e)) break;
+        in.kind = InputKind::kDialed, in.peer = static_cast<int>(e.b), in.conn = e.c, in.request = e.request;
+        in.now = now_at(node);
+        in.text = e.c == 0 ? "connection refused" : "";
+        feed(node, in);
+        break;
+      case SimEventKind::kClosed:
+        if (!crashed_[e.a] && !defer_if_paused(node, e)) {
+          in.kind = InputKind::kClosed, in.conn = e.request, in.now = now_at(node), in.text = pool_[e.b];
+          feed(node, in);
+        }
+        if (!paused_[e.a] || crashed_[e.a]) slot_release(e.b);
+        break;
+      case SimEventKind::kBackpressure:
+        if (crashed_[e.a] || defer_if_paused(node, e)) break;
+        in.kind = InputKind::kBackpressure, in.conn = e.request, in.flags = static_cast<uint8_t>(e.b);
+        in.now = now_at(node);
+        feed(node, in);
+        break;
+      case SimEventKind::kTimer:
+        if (crashed_[e.a] || timer_gen_[e.a][e.b] != e.c || defer_if_paused(node, e)) break;
+        in.kind = InputKind::kTimer, in.timer = e.b, in.now = now_at(node);
+        feed(node, in);
+        break;
+      case SimEventKind::kClient:
+        --pending_work_;
+        if (!crashed_[e.a]) {
+          in.kind = InputKind::kLine, in.flags = kFirstLine, in.conn = e.request, in.now = now_at(node);
+          in.text = pool_[e.b];
+          feed(node, in);
+        }
+        slot_release(e.b);
+        break;
     }
+    if (ready_ns_ < 0 && (links_up() || now_ns_ >= kBootLimitNs)) start_workload();
+    if (ready_ns_ >= 0 && now_ns_ >= scenario_.duration_ns && quiet()) break;
+  }
+}
+
+void Simulator::timeline(size_t index) {
+  --pending_work_;
+  const TimelineEvent& event = scenario_.plan.timeline[index];
+  const CommandOutcome outcome = faults_.apply(event.action);
+  if (!outcome.ok) {
+    notes_.push_back("timeline at " + std::to_string(event.at_ms) + " ms: " + outcome.answer);
+    return;
+  }
+  host_request(outcome);
+}
+
+void Simulator::host_request(const CommandOutcome& outcome) {
+  const int node = outcome.server.empty() ? -1 : scenario_.topology.index_of(outcome.server);
+  const size_t i = static_cast<size_t>(node);
+  Input in;
+  switch (outcome.request) {
+    case HostRequest::kCrash: {
+      lost_ += drivers_[i]->node().pending_places();  // Their clients never get an answer.
+      resume(node);  // What waited for a paused server dies with it.
+      crashed_[i] = 1;
+      ++epoch_[i];
+      close_all(node);
+      in.kind = InputKind::kCrash, in.now = now_at(node);
+      feed(node, in);
+      break;
+    }
+    case HostRequest::kRestart:
+      crashed_[i] = 0;
+      in.kind = InputKind::kStart, in.now = now_at(node);
+      feed(node, in);
+      break;
+    case HostRequest::kReset:
+      reset_link(outcome.server, outcome.peer);
+      break;
+    case HostRequest::kPause:
+      paused_[i] = 1;
+      break;
+    case HostRequest::kResume:
+      resume(node);
+      break;
+    case HostRequest::kNone:
+    case HostRequest::kStatus:
+      break;
+  }
+}
+
+// What reached a paused server runs now, in the order it came.
+void Simulator::resume(int node) {
+  const size_t i = static_cast<size_t>(node);
+  paused_[i] = 0;
+  std::vector<SimEvent> waiting = std::move(deferred_[i]);
+  deferred_[i].clear();
+  for (SimEvent e : waiting) {
+    e.time_ns = now_ns_;
+    queue_.push(e);
   }
 }
 
@@ -121,16 +200,17 @@ Report Simulator::report() const {
   };
   r.latency_p50_ns = rank(50), r.latency_p95_ns = rank(95), r.latency_p99_ns = rank(99);
   r.latency_max_ns = latencies.empty() ? 0 : latencies.back();
-  r.sends = sends_;
+  r.sends = watcher_.flood_messages();
   r.bound_tree = static_cast<uint64_t>(n_ - 1);
   r.bound_flood = 2 * static_cast<uint64_t>(r.links) - r.bound_tree;
+  const std::vector<std::string>& newest = watcher_.newest();
   for (int s = 0; s < n_; ++s) {
-    if (!up_[static_cast<size_t>(s)]) continue;
-    for (uint32_t c = 0; c < newest_.size(); ++c) {
-      if (newest_[c].empty()) continue;
+    if (crashed_[static_cast<size_t>(s)]) continue;
+    for (uint32_t c = 0; c < newest.size(); ++c) {
+      if (newest[c].empty()) continue;
       ++r.residue_pairs;
-      const Record* record = nodes_[static_cast<size_t>(s)].records().find(workload_.client_name(c));
-      if (record == nullptr || record->at_line() != newest_[c]) ++r.residue_stale;
+      const Record* record = drivers_[static_cast<size_t>(s)]->node().records().find(workload_.client_name(c));
+      if (record == nullptr || record->at_line() != newest[c]) ++r.residue_stale;
     }
   }
   r.digest = state_digest(nodes());
@@ -139,16 +219,23 @@ Report Simulator::report() const {
   r.duplicates = tracker_.duplicates();
   for (int link = 0; link < faults_.link_count(); ++link) {
     const LinkCounters& c = faults_.counters(link);
-    r.dropped += c.dropped, r.cut += c.cut, r.overflow += c.overflow;
+    r.dropped += c.dropped, r.cut += c.cut, r.overflow += c.overflow, r.blackholed += c.blackholed;
+    r.link_lost += c.lost;
   }
-  r.arrivals = tracker_.arrivals(), r.hops_sum = tracker_.hops_sum(), r.hops_max = tracker_.hops_max();
+  for (const auto& d : drivers_) {
+    for (size_t p = 0; p < d->node().config().neighbours.size(); ++p) {
+      const LinkStats& st = d->node().link(static_cast<int>(p)).stats();
+      r.link_lost += st.lost_down + st.lost_full;
+    }
+  }
+  r.arrivals = tracker_.flood_arrivals(), r.hops_sum = tracker_.hops_sum(), r.hops_max = tracker_.hops_max();
   r.iamats = iamats_, r.whatsats = whatsats_, r.replies = replies_, r.invalid = invalid_;
   r.refused = refused_, r.lost = lost_, r.places_failures = places_.failures();
   r.sim_ns = now_ns_;
   r.notes = notes_;
   if (bad_replies_ > 0) r.checks.push_back(std::to_string(bad_replies_) + " replies were neither AT nor '?' lines");
   uint64_t pending = 0;
-  for (const Node& node : nodes_) pending += node.pending_places();
+  for (const auto& d : drivers_) pending += d->node().pending_places();
   const uint64_t asked = iamats_ + whatsats_ - refused_;
   if (replies_ + lost_ + pending != asked) {
     r.checks.push_back("commands answered " + std::to_string(replies_) + " + lost " + std::to_string(lost_) +

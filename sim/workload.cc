@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "sim/json_bytes.h"
+#include "node/json_bytes.h"
 
 namespace herd {
 namespace {

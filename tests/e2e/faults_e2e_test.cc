@@ -168,15 +168,16 @@ TEST_CASE("e2e faults: crash refuses connections and forgets; restart relays aga
   CHECK(before.read_all_until_eof(5'000).empty());
   CHECK(before.peer_closed());
   std::vector<std::string> status = admin.status();
-  CHECK(std::find(status.begin(), status.end(), "server Juzang records=0 state=crashed") !=
-        status.end());
+  CHECK(has_line_starting(status, "server Juzang records=0 state=crashed "));
   CHECK(link_line(status, "Riley>Juzang").find(" state=crashed ") != std::string::npos);
 
   // With Riley-Jaquez cut, whatever Riley floods must pass through Juzang.
   CHECK(admin.ask("cut Riley Jaquez") == "ok: cut Riley>Jaquez Jaquez>Riley");
   CHECK(iamat_now(run.port("Riley"), "relay").rfind("AT Riley ", 0) == 0);
   status = admin.status();
-  CHECK(counter(status, "Riley>Juzang", "cut") == 1);
+  // Riley's link to the crashed Juzang is down: the flood dies there.
+  CHECK_MESSAGE(counter(status, "Riley>Juzang", "lost") == 1, link_line(status, "Riley>Juzang"));
+  CHECK(link_line(status, "Riley>Juzang").find(" conn=down ") != std::string::npos);
 
   CHECK(admin.ask("restart Juzang") == "ok: restart Juzang");
   Client back;

@@ -91,10 +91,19 @@ inline bool log_has(const std::string& path, const std::string& text, int timeou
                     timeout_ms, 50);
 }
 
+// These tests count flood messages one by one: no anti-entropy in the counts
+// (tests/e2e/sync_e2e_test.cc has it).
 inline void start_faulty(HerdRun& run, std::vector<std::string> extra) {
-  extra.insert(extra.end(), {"--admin-port", "0"});
+  extra.insert(extra.end(), {"--admin-port", "0", "--sync", "off"});
   REQUIRE_MESSAGE(run.start(extra), run.herd.error());
   REQUIRE_MESSAGE(run.port("admin") > 0, run.herd.output());
+}
+
+inline bool has_line_starting(const std::vector<std::string>& lines, std::string_view prefix) {
+  for (const std::string& line : lines) {
+    if (line.starts_with(prefix)) return true;
+  }
+  return false;
 }
 
 inline void stop_faulty(HerdRun& run) {

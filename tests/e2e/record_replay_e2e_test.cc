@@ -59,8 +59,8 @@ TEST_CASE("e2e record: a live herd run's trace replays, and a removed input is c
   std::ofstream cut(dir.path() + "/cut.trace");
   bool removed = false;
   for (const std::string& line : lines) {
-    if (!removed && line.find("\"in\":\"client\"") != std::string::npos &&
-        line.find("IAMAT kiwi") != std::string::npos) {
+    if (!removed && line.find("\"in\":\"line\"") != std::string::npos &&
+        line.find("\"text\":\"IAMAT kiwi") != std::string::npos) {
       removed = true;
       continue;
     }

@@ -83,7 +83,7 @@ TEST_CASE("fault model: a cut message keeps later decisions aligned") {
   LinkModel plain(5, "A>B", golden_faults());
   LinkModel skipped(5, "A>B", golden_faults());
   plain.decide(0);
-  CHECK(skipped.skip_cut().fate == Fate::kCut);
+  CHECK(skipped.skip(Fate::kCut).fate == Fate::kCut);
   for (int i = 0; i < 50; ++i) {
     const Decision a = plain.decide(kNsPerMs);
     const Decision b = skipped.decide(kNsPerMs);
@@ -248,8 +248,8 @@ TEST_CASE("fault state: set changes one or both directions") {
 TEST_CASE("fault state: console errors") {
   FaultState state(test_topology(), 1);
   const std::map<std::string, std::string> cases = {
-      {"", "error: empty command (cut, heal, partition, set, crash, restart, status)"},
-      {"fly away", "error: unknown command 'fly' (cut, heal, partition, set, crash, restart, status)"},
+      {"", "error: empty command (cut, heal, partition, set, blackhole, reset, crash, restart, pause, resume, status, help)"},
+      {"fly away", "error: unknown command 'fly' (cut, heal, partition, set, blackhole, reset, crash, restart, pause, resume, status, help)"},
       {"cut Riley", "error: usage: cut A B | cut A>B"},
       {"cut Riley Jaquez Juzang", "error: usage: cut A B | cut A>B"},
       {"cut Riley Bob", "error: unknown server 'Bob'"},
@@ -260,11 +260,11 @@ TEST_CASE("fault state: console errors") {
       {"partition Riley Riley", "error: server 'Riley' is in two groups"},
       {"partition Riley,Jaquez,Juzang,Campbell,Bernard",
        "error: a partition needs at least two groups"},
-      {"set Riley Jaquez", "error: usage: set A B|A>B drop=P delay=MS|MIN-MAX|exp:MIN:MEAN dup=P"},
+      {"set Riley Jaquez", "error: usage: set A B|A>B drop=P delay=MS|MIN-MAX|exp:MIN:MEAN dup=P bandwidth_kbps=N"},
       {"set Riley Jaquez drop=2", "error: set: bad drop '2' (a probability in [0, 1])"},
       {"set Riley Jaquez dup=-0.1", "error: set: bad dup '-0.1' (a probability in [0, 1])"},
       {"set Riley Jaquez drop=0.1 drop=0.2", "error: set: drop given twice"},
-      {"set Riley Jaquez loss=1", "error: set: unknown key 'loss=1' (drop=, delay=, dup=)"},
+      {"set Riley Jaquez loss=1", "error: set: unknown key 'loss=1' (drop=, delay=, dup=, bandwidth_kbps=)"},
       {"set Riley Jaquez delay=50-5",
        "error: set: bad delay '50-5' (MS, MIN-MAX or exp:MIN:MEAN, milliseconds up to "
        "3600000, min <= max/mean)"},
@@ -297,17 +297,21 @@ TEST_CASE("fault state: status lines") {
   state.count_delivered(jr);
   state.execute("cut Juzang>Riley");
   state.execute("crash Bernard");
-  const std::vector<std::string> lines = state.status_lines({{"Riley", 3}, {"Bernard", 1}});
+  std::vector<LinkHostView> views(static_cast<size_t>(state.link_count()));
+  views[static_cast<size_t>(rj)] = LinkHostView{true, 3, 1, 0};  // The node lost one while down.
+  views[static_cast<size_t>(jr)] = LinkHostView{true, 1, 0, 0};
+  const std::vector<std::string> lines =
+      state.status_lines(views, {{"Riley", {3, ""}}, {"Bernard", {1, "sync_sessions=2"}}});
   REQUIRE(lines.size() == 12 + 5);
-  CHECK(lines[0] == "link Bernard>Campbell sent=0 dropped=0 duplicated=0 delivered=0 cut=0 "
-                    "overflow=0 state=crashed drop=0 delay=5-50ms dup=0");
-  CHECK(lines[6] == "link Jaquez>Riley sent=1 dropped=0 duplicated=0 delivered=1 cut=0 "
-                    "overflow=0 state=up drop=0 delay=5-50ms dup=0");
-  CHECK(lines[9] == "link Juzang>Riley sent=0 dropped=0 duplicated=0 delivered=0 cut=0 "
-                    "overflow=0 state=cut drop=0 delay=5-50ms dup=0");
-  CHECK(lines[10] == "link Riley>Jaquez sent=2 dropped=2 duplicated=0 delivered=0 cut=0 "
-                     "overflow=0 state=up drop=1 delay=5-50ms dup=0");
-  CHECK(lines[12] == "server Bernard records=1 state=crashed");
+  CHECK(lines[0] == "link Bernard>Campbell conn=down sent=0 dropped=0 duplicated=0 delivered=0 cut=0 "
+                    "blackholed=0 overflow=0 lost=0 queued=0 resets=0 state=crashed drop=0 delay=5-50ms dup=0");
+  CHECK(lines[6] == "link Jaquez>Riley conn=up sent=1 dropped=0 duplicated=0 delivered=1 cut=0 "
+                    "blackholed=0 overflow=0 lost=0 queued=0 resets=0 state=up drop=0 delay=5-50ms dup=0");
+  CHECK(lines[9] == "link Juzang>Riley conn=down sent=0 dropped=0 duplicated=0 delivered=0 cut=0 "
+                    "blackholed=0 overflow=0 lost=0 queued=0 resets=0 state=cut drop=0 delay=5-50ms dup=0");
+  CHECK(lines[10] == "link Riley>Jaquez conn=up sent=3 dropped=2 duplicated=0 delivered=0 cut=0 "
+                     "blackholed=0 overflow=0 lost=1 queued=0 resets=0 state=up drop=1 delay=5-50ms dup=0");
+  CHECK(lines[12] == "server Bernard records=1 state=crashed sync_sessions=2");
   CHECK(lines[13] == "server Campbell records=0 state=up");
   CHECK(lines[16] == "server Riley records=3 state=up");
 }

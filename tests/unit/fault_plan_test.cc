@@ -87,7 +87,7 @@ TEST_CASE("fault plan: errors name the line of the value") {
 TEST_CASE("fault plan: errors name the source and the key") {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {R"({"links": {"dorp": 0.1}})",
-       "f.json: line 1: links.dorp: unknown key (expected one of: drop, delay_ms, duplicate)"},
+       "f.json: line 1: links.dorp: unknown key (expected one of: drop, delay_ms, duplicate, bandwidth_kbps)"},
       {R"({"links": {"drop": 1.5}})", "f.json: line 1: links.drop: must be a probability, a number in [0, 1]"},
       {R"({"links": {"drop": "0.1"}})", "f.json: line 1: links.drop: must be a probability, a number in [0, 1]"},
       {R"({"links": {"delay_ms": {"dist": "normal"}}})",
@@ -109,7 +109,7 @@ TEST_CASE("fault plan: errors name the source and the key") {
       {R"({"link_overrides": [{"between": ["Riley"], "drop": 1}]})",
        "f.json: line 1: link_overrides[0].between: must be [\"A\", \"B\"] or \"A>B\""},
       {R"({"link_overrides": [{"between": ["Riley", "Jaquez"]}]})",
-       "f.json: line 1: link_overrides[0]: needs at least one of drop, delay_ms, duplicate"},
+       "f.json: line 1: link_overrides[0]: needs at least one of drop, delay_ms, duplicate, bandwidth_kbps"},
       {R"({"link_overrides": {}})", "f.json: line 1: link_overrides: must be an array"},
       {R"({"timeline": [{"cut": ["Riley", "Jaquez"]}]})", "f.json: line 1: timeline[0].at_ms: is required"},
       {R"({"timeline": [{"at_ms": 1.5, "heal_all": true}]})",
@@ -117,7 +117,8 @@ TEST_CASE("fault plan: errors name the source and the key") {
       {R"({"timeline": [{"at_ms": 1, "heal_all": true}, {"at_ms": 2, "crash": "Bob"}]})",
        "f.json: line 1: timeline[1].crash: unknown server 'Bob'"},
       {R"({"timeline": [{"at_ms": 1, "crash": "Riley", "restart": "Riley"}]})",
-       "f.json: line 1: timeline[0]: needs exactly one of cut, heal, partition, set, heal_all, crash, restart"},
+       "f.json: line 1: timeline[0]: needs exactly one of cut, heal, partition, set, heal_all, crash, restart, "
+       "blackhole, reset, pause, resume"},
       {R"({"timeline": [{"at_ms": 1, "heal_all": false}]})", "f.json: line 1: timeline[0].heal_all: must be true"},
       {R"({"timeline": [{"at_ms": 1, "partition": [["Riley"], ["Riley"]]}]})",
        "f.json: line 1: timeline[0].partition: server 'Riley' is in two groups"},
@@ -127,7 +128,7 @@ TEST_CASE("fault plan: errors name the source and the key") {
        "f.json: line 1: timeline[0].set.drop: must be a probability, a number in [0, 1]"},
       {R"({"timeline": [{"at_ms": 1, "nap": 3}]})",
        "f.json: line 1: timeline[0].nap: unknown key (expected one of: at_ms, cut, heal, partition, set, heal_all, "
-       "crash, restart)"},
+       "crash, restart, blackhole, reset, pause, resume)"},
       {"{\"links\": {\n  \"drop\": 0.1\n  \"duplicate\": 0}}",
        "f.json: line 3, column 3: JSON syntax error: Missing a comma or '}' after an object member."},
   };

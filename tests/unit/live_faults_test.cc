@@ -54,7 +54,7 @@ TEST_CASE("live faults: console answers end with a newline; blank lines get none
     at = nl + 1;
   }
   REQUIRE(lines.size() == 12 + 5);
-  CHECK(lines[0].rfind("link Bernard>Campbell sent=0 ", 0) == 0);
+  CHECK(lines[0].rfind("link Bernard>Campbell conn=down sent=0 ", 0) == 0);
   CHECK(lines.back() == "server Riley records=0 state=crashed");
   CHECK(f.execute("restart Riley", "stdin") == "ok: restart Riley\n");
 }
@@ -139,7 +139,7 @@ TEST_CASE("cli: fault options, and flags over the faults file's link defaults") 
   CHECK(mixed.value().seed == kDefaultSeed);
   CHECK(mixed.value().plan.defaults.text() == "drop=0.5 delay=300ms dup=0");
   CHECK(make_fault_setup(plain, five(), "{\"links\": {\"dorp\": 1}}").error() ==
-        "f.json: line 1: links.dorp: unknown key (expected one of: drop, delay_ms, duplicate)");
+        "f.json: line 1: links.dorp: unknown key (expected one of: drop, delay_ms, duplicate, bandwidth_kbps)");
   CHECK(parse_serve_options({"--seed", "-1"}).error() ==
         "--seed: expected an integer in 0..18446744073709551615, got \"-1\"");
   CHECK(parse_serve_options({"--delay", "x"}).error().rfind("--delay: bad delay 'x' (", 0) == 0);

@@ -20,9 +20,10 @@
 #include <vector>
 
 #include "net/files.h"
+#include "node/driver.h"
 #include "node/node.h"
-#include "sim/hash.h"
-#include "sim/json_bytes.h"
+#include "node/hash.h"
+#include "node/json_bytes.h"
 #include "sim/replay.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
@@ -66,88 +67,152 @@ std::string join(const std::vector<std::string>& lines) {
   return out;
 }
 
-// A host in miniature, feeding nodes as the live one does: every input goes to the
-// writer right after the node call; floods wait in a FIFO and are delivered, each
-// 1.2 ms after the previous input, by drain(); crashed nodes get nothing.
+// A host in miniature, through the same NodeDriver as every host: connections
+// between its nodes are FIFO queues of lines, delivered by drain() 1.2 ms after each
+// other; client connection ids are whatever the test says; crashed nodes get nothing.
 class TinyHost {
  public:
-  TinyHost(const Topology& t, TraceWriter* w) : t_(t), w_(w) {
-    for (const TopologyNode& n : t.nodes) nodes_.emplace_back(config(n.name));
-    up_.assign(nodes_.size(), true);
+  TinyHost(const Topology& t, TraceWriter* w) : t_(t) {
+    for (const TopologyNode& n : t.nodes) {
+      drivers_.push_back(std::make_unique<NodeDriver>(config(n.name), static_cast<int>(drivers_.size())));
+      drivers_.back()->add_observer(w);
+    }
+    up_.assign(drivers_.size(), true);
+  }
+  void start_all() {
+    for (size_t i = 0; i < drivers_.size(); ++i) feed(static_cast<int>(i), input(InputKind::kStart));
+    drain();
   }
   void client(int node, ConnId conn, std::string_view line) {
-    Effects out;
-    nodes_[node].on_client_line(conn, line, tick(), &out);
-    w_->client_line(node, conn, line, now_, out);
-    queue_floods(node, out);
+    Input in = input(InputKind::kLine);
+    in.conn = conn, in.text = line, in.flags = kFirstLine;
+    feed(node, in);
     drain();
   }
   void places(int node, RequestId request, const PlacesResult& r) {
-    Effects out;
-    nodes_[node].on_places_result(request, r, tick(), &out);
-    w_->places_result(node, request, r, now_, out);
+    Input in = input(InputKind::kPlacesResult);
+    in.request = request, in.places = &r;
+    feed(node, in);
   }
-  void link(int node, int peer, bool up) {
-    Effects out;
-    if (up) nodes_[node].on_link_up(peer, tick(), &out), w_->link_up(node, peer, now_, out);
-    else nodes_[node].on_link_down(peer, tick(), &out), w_->link_down(node, peer, now_, out);
-  }
-  // A message straight from a neighbour (e.g. one the core must ignore).
+  // A line on node's link to its peer (e.g. one the core must ignore).
   void peer(int node, int peer, std::string_view msg) {
-    pending_.push_back({node, peer, std::string(msg)});
+    Input in = input(InputKind::kLine);
+    in.conn = drivers_[static_cast<size_t>(node)]->node().link(peer).conn(), in.text = msg;
+    feed(node, in);
     drain();
   }
-  void crash(int node) { nodes_[node].crash(), up_[node] = false, w_->crash(node, tick()); }
+  // Closes node's connection to its peer, as a reset would: both ends hear.
+  void reset(int node, int peer) {
+    const ConnId mine = drivers_[static_cast<size_t>(node)]->node().link(peer).conn();
+    for (Pipe& p : pipes_) {
+      for (int side = 0; side < 2; ++side) {
+        if (p.node[side] != node || p.id[side] != mine || !p.open) continue;
+        p.open = false;
+        for (int end = 0; end < 2; ++end) {
+          Input in = input(InputKind::kClosed);
+          in.conn = p.id[end], in.text = "reset";
+          if (up_[static_cast<size_t>(p.node[end])]) feed(p.node[end], in);
+        }
+      }
+    }
+    drain();
+  }
+  void crash(int node) {
+    up_[static_cast<size_t>(node)] = false;
+    for (Pipe& p : pipes_) {
+      if (!p.open || (p.node[0] != node && p.node[1] != node)) continue;
+      p.open = false;
+      const int other = p.node[0] == node ? 1 : 0;
+      Input in = input(InputKind::kClosed);
+      in.conn = p.id[other], in.text = "eof";
+      if (up_[static_cast<size_t>(p.node[other])]) feed(p.node[other], in);
+    }
+    feed(node, input(InputKind::kCrash));
+  }
   void restart(int node) {
-    nodes_[node] = Node(config(t_.nodes[node].name));
-    up_[node] = true;
-    w_->restart(node, tick());
+    up_[static_cast<size_t>(node)] = true;
+    feed(node, input(InputKind::kStart));
+    drain();
   }
   void wait(int64_t ns) { now_.wall_ns += ns, now_.mono_ns += ns; }
   std::vector<const Node*> all() const {
     std::vector<const Node*> out;
-    for (const Node& n : nodes_) out.push_back(&n);
+    for (const auto& d : drivers_) out.push_back(&d->node());
     return out;
   }
 
  private:
-  struct Pending {
-    int to, peer;
-    std::string msg;
+  struct Pipe {
+    int node[2];
+    ConnId id[2];
+    bool open = true;
+    uint64_t lines_to_acceptor = 0;
+  };
+  struct Line {
+    size_t pipe;
+    int to_side;
+    std::string text;
   };
   NodeConfig config(const std::string& name) const {
     NodeConfig c;
     c.name = name;
     c.neighbours = t_.neighbours(name);
+    c.sync.mode = SyncMode::kOff;
     return c;
   }
-  Now tick() {
+  Input input(InputKind kind) {
     wait(1'234'567);
-    return now_;
+    Input in;
+    in.kind = kind;
+    in.now = now_;
+    return in;
   }
-  void queue_floods(int from, const Effects& out) {
-    for (const Effect& e : out) {
-      if (e.kind != EffectKind::kSendPeer) continue;
-      const int to = t_.index_of(nodes_[from].config().neighbours[static_cast<size_t>(e.peer)]);
-      pending_.push_back({to, nodes_[to].peer_index(nodes_[from].config().name), e.bytes});
+  void feed(int node, const Input& in) {
+    NodeDriver::Step step = drivers_[static_cast<size_t>(node)]->step(in);
+    for (const Effect& e : step.effects()) apply(node, e);
+  }
+  void apply(int node, const Effect& e) {
+    if (e.kind == EffectKind::kDial) {
+      const int to = t_.index_of(drivers_[static_cast<size_t>(node)]->node().config().neighbours[static_cast<size_t>(e.peer)]);
+      pipes_.push_back(Pipe{{node, to}, {next_conn_++, next_conn_++}});
+      Input in = input(InputKind::kDialed);
+      in.peer = e.peer, in.request = e.request, in.conn = pipes_.back().id[0];
+      pending_dials_.push_back({node, in});
+    } else if (e.kind == EffectKind::kSend) {
+      for (size_t i = 0; i < pipes_.size(); ++i) {
+        const Pipe& p = pipes_[i];
+        if (!p.open) continue;
+        if (p.node[0] == node && p.id[0] == e.conn) lines_.push_back({i, 1, e.bytes});
+        if (p.node[1] == node && p.id[1] == e.conn) lines_.push_back({i, 0, e.bytes});
+      }
     }
   }
   void drain() {
-    while (!pending_.empty()) {
-      const Pending p = pending_.front();
-      pending_.pop_front();
-      if (!up_[p.to]) continue;
-      Effects out;
-      nodes_[p.to].on_peer_message(p.peer, p.msg, tick(), &out);
-      w_->peer_message(p.to, p.peer, p.msg, now_, out);
-      queue_floods(p.to, out);
+    while (!pending_dials_.empty() || !lines_.empty()) {
+      if (!pending_dials_.empty()) {
+        auto [node, in] = pending_dials_.front();
+        pending_dials_.pop_front();
+        feed(node, in);
+        continue;
+      }
+      const Line l = lines_.front();
+      lines_.pop_front();
+      Pipe& p = pipes_[l.pipe];
+      const int to = p.node[l.to_side];
+      if (!p.open || !up_[static_cast<size_t>(to)]) continue;
+      Input in = input(InputKind::kLine);
+      in.conn = p.id[l.to_side], in.text = l.text;
+      if (l.to_side == 1 && p.lines_to_acceptor++ == 0) in.flags = kFirstLine;
+      feed(to, in);
     }
   }
   const Topology& t_;
-  TraceWriter* w_;
-  std::vector<Node> nodes_;
+  std::vector<std::unique_ptr<NodeDriver>> drivers_;
   std::vector<bool> up_;
-  std::deque<Pending> pending_;
+  std::vector<Pipe> pipes_;
+  std::deque<std::pair<int, Input>> pending_dials_;
+  std::deque<Line> lines_;
+  ConnId next_conn_ = 1'000'000'000'000ull;
   Now now_{1'621'464'827'000'000'000, 88'000'000'123};
 };
 
@@ -159,14 +224,20 @@ void write_live_like(const fs::path& path) {
   TraceHeader header;
   header.source = "live";
   header.topology = t.value();
-  for (const TopologyNode& n : t.value().nodes) header.nodes.push_back(NodeConfig{n.name, t.value().neighbours(n.name)});
+  for (const TopologyNode& n : t.value().nodes) {
+    NodeConfig c;
+    c.name = n.name;
+    c.neighbours = t.value().neighbours(n.name);
+    c.sync.mode = SyncMode::kOff;
+    header.nodes.push_back(c);
+  }
   auto w = TraceWriter::open(path.string(), header);
   REQUIRE(w.ok());
   TinyHost host(t.value(), w.value().get());
-  for (int n = 0; n < 5; ++n) host.link(n, 0, true), host.link(n, 1, true);
+  host.start_all();
   host.client(0, 18'446'744'073'709'551'615ull, "IAMAT kiwi\xff\xfe.cs\xc3\xa9 +34.068930-118.445127 1621464827.959498503");
   host.client(2, 9'223'372'036'854'775'808ull, "  IAMAT\tplum +1.5-2.25 1621464828.1\r");
-  host.client(3, 0, "WHATSAT kiwi\xff\xfe.cs\xc3\xa9 10 5");
+  host.client(3, 3, "WHATSAT kiwi\xff\xfe.cs\xc3\xa9 10 5");
   host.client(3, 17, "WHATSAT plum 50 20");
   host.wait(80'000'000);
   host.places(3, 1, PlacesResult{true, 200, "{\"results\": [{\"name\": \"a\"}, {\"name\": \"b\\u00e9\"}],\n\n\n \"status\": \"OK\"}\n\n", ""});
@@ -176,12 +247,11 @@ void write_live_like(const fs::path& path) {
   host.client(4, 123456790, "");
   host.client(4, 5, "AT n0 +0.000000001 mango +1-1 1621464830");  // A client speaking peer.
   host.peer(1, 0, "GARBAGE from a confused peer \x01\x7f");
-  host.link(1, 0, false);
+  host.reset(1, 0);
   host.crash(2);
   host.client(1, 42, "IAMAT plum +1.5-2.25 1621464829");
   host.wait(500'000'000);
   host.restart(2);
-  host.link(2, 0, true);
   host.client(2, 43, "WHATSAT plum 1 1");
   REQUIRE(w.value()->close(host.all()).empty());
 }
@@ -231,7 +301,7 @@ TEST_CASE("replay: a changed input or output names event, server, expected and g
   std::vector<std::string> lines = lines_of(slurp(root() / "tests" / "replay" / "ring5_faults.jsonl"));
   size_t at = 0;
   for (size_t i = 1; i < lines.size() && at == 0; ++i) {
-    if (lines[i].find("\"in\":\"client\"") != std::string::npos && lines[i].find("IAMAT") != std::string::npos) at = i;
+    if (lines[i].find("\"in\":\"line\"") != std::string::npos && lines[i].find("\"text\":\"IAMAT") != std::string::npos) at = i;
   }
   REQUIRE(at > 0);
   std::vector<std::string> changed = lines;
@@ -277,7 +347,7 @@ TEST_CASE("replay: a simulated run recorded and replayed matches; its bytes repe
     const fs::path path = temp_path("sim.jsonl");
     auto w = TraceWriter::open(path.string(), sim.trace_header());
     REQUIRE(w.ok());
-    sim.set_observer(w.value().get());
+    sim.add_observer(w.value().get());
     const Report report = sim.run();
     REQUIRE(w.value()->close(sim.nodes()).empty());
     const ReplayResult r = replay_file(path.string());

@@ -1,6 +1,7 @@
 // net/uv_scheduler.h on a real libuv loop (no sockets): order by due time then by
 // call order, never early, FIFO through a FaultyLink, close() drops what is left.
 #include "net/uv_scheduler.h"
+#include "node/fault_channel.h"
 
 #include <doctest/doctest.h>
 
@@ -74,29 +75,26 @@ TEST_CASE("uv scheduler: a callback may schedule more; close() drops the rest") 
   CHECK(scheduler.pending() == 0);
 }
 
-class Recorder final : public Link {
- public:
-  void send(std::string_view message) override { got.emplace_back(message); }
-  bool up() const override { return true; }
-  std::vector<std::string> got;
-};
-
-TEST_CASE("uv scheduler: a constant-delay FaultyLink stays FIFO through a settings change") {
+TEST_CASE("uv scheduler: a constant-delay link stays FIFO through a settings change") {
   Loop l;
   UvScheduler scheduler(&l.loop);
   FaultState state(test_topology(), 1);
+  FaultChannel channel(&state);
   REQUIRE(state.execute("set Riley>Jaquez delay=20").ok);
-  Recorder inner;
   const int id = state.link_id("Riley", "Jaquez");
-  FaultyLink link(&inner, &scheduler, &state, id);
-  std::vector<std::string> sent;
+  std::vector<std::string> sent, got;
   for (int i = 0; i < 50; ++i) {
     if (i == 25) REQUIRE(state.execute("set Riley>Jaquez delay=1").ok);
     sent.push_back("m" + std::to_string(i));
-    link.send(sent.back());
+    const ChannelCopies c = channel.offer(id, Traffic::kProtocol, sent.back().size(), scheduler.now().mono_ns);
+    REQUIRE(c.count == 1);
+    REQUIRE_FALSE(c.immediate[0]);
+    scheduler.after(c.delay_ns[0], [&, message = sent.back()] {
+      if (channel.due(id, Traffic::kProtocol, true)) got.push_back(message);
+    });
   }
   uv_run(&l.loop, UV_RUN_DEFAULT);
-  CHECK(inner.got == sent);
+  CHECK(got == sent);
   CHECK(state.counters(id).sent == 50);
   scheduler.close();
 }

@@ -1,4 +1,4 @@
-#include "sim/json_bytes.h"
+#include "node/json_bytes.h"
 
 #include <cassert>
 

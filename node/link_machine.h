@@ -1,0 +1,144 @@
+// One server's link to one neighbour, as a sans-I/O state machine: the same code
+// decides, in the live herd and in the simulator, when to dial, what the handshake
+// is, how long to back off, when the link is dead, what a send does while it is down
+// or its queue is full. Its host only moves bytes and keeps time: it answers each
+// kDial with a kDialed input, delivers lines, reports closes and backpressure, and
+// fires the link's timer.
+//
+// Roles: of the two servers of a link, the one whose name sorts first dials and
+// sends `PEER <self> <peer>`; the other accepts (the node hands it a connection whose
+// first line was that hello) and answers `PEER <self> <peer>`: then the link is up on
+// both sides. A hello on a newer connection replaces the current one (the newest
+// wins: a neighbour only dials when its old connection is dead to it, so an old
+// connection that looks alive here is half-open). The dialer reconnects with
+// backoff: starting at backoff_min, doubling to backoff_max, each wait drawn
+// uniformly from its upper half (seeded jitter, from the node's Rng), reset when the
+// link comes up. A dial or hello that takes longer than hello_timeout is abandoned.
+//
+// Liveness: a link up sends `HB` when it has sent nothing for `heartbeat`; it closes
+// the connection when it has received nothing for `idle_timeout` (a blackholed,
+// partitioned or paused neighbour). A line that ends a silence of `suspect` or more
+// is a resumption (a healed cut, a resumed pause): the node may resynchronise.
+//
+// Sends: a message handed to a link that is not up, or whose connection's unsent
+// bytes are over the host's limit (kBackpressure), is lost at the link and counted;
+// anything else becomes one kSend effect. Control messages (hello, heartbeat) are
+// kControl traffic; the node's messages kProtocol.
+//
+// Timers: one per link (timer id = the peer index), armed lazily: only when the next
+// deadline is earlier than the armed one; a timer that fires early re-arms. So a busy
+// link costs no timer effect per message.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "node/effects.h"
+#include "node/rng.h"
+
+namespace herd {
+
+struct LinkTimings {
+  int64_t backoff_min_ns = 100'000'000;
+  int64_t backoff_max_ns = 2'000'000'000;
+  int64_t hello_timeout_ns = 3'000'000'000;
+  int64_t heartbeat_ns = 1'000'000'000;
+  int64_t suspect_ns = 2'500'000'000;
+  int64_t idle_timeout_ns = 5'000'000'000;
+  friend bool operator==(const LinkTimings&, const LinkTimings&) = default;
+};
+
+// What happened on a link, from the node's side. Messages handed to it are `sent`,
+// then either written (a kSend) or lost here as `lost_down` or `lost_full`.
+struct LinkStats {
+  uint64_t sent = 0, written = 0, lost_down = 0, lost_full = 0;
+  uint64_t heartbeats = 0;  // Sent.
+  uint64_t ups = 0, downs = 0, dials = 0, dial_failures = 0, resumed = 0;
+  uint64_t idle_timeouts = 0, hello_timeouts = 0;
+};
+
+class LinkMachine {
+ public:
+  enum class State : uint8_t {
+    kOff,       // The server is not running.
+    kWaiting,   // Down: the dialer waits for its retry, the acceptor for a hello.
+    kDialing,   // A kDial is out; its kDialed has not come.
+    kGreeting,  // Connected (dialed); our hello is out, the answer has not come.
+    kUp,
+  };
+
+  // The outcome of a line on the link's connection.
+  enum class Line : uint8_t { kIgnored, kUp, kMessage };
+  struct LineOutcome {
+    Line kind = Line::kIgnored;
+    bool resumed = false;  // kMessage or kUp after a silence of `suspect` or more.
+  };
+
+  // REQUIRES: self != peer.
+  LinkMachine(std::string self, std::string peer, int index, const LinkTimings& timings);
+
+  State state() const { return state_; }
+  bool up() const { return state_ == State::kUp; }
+  bool dials() const { return dials_; }
+  ConnId conn() const { return conn_; }
+  const std::string& peer_name() const { return peer_; }
+  const LinkStats& stats() const { return stats_; }
+  bool full() const { return full_; }
+
+  // The server (re)starts: the dialer dials at once; the acceptor waits.
+  void start(int64_t now_ns, Effects* out);
+  // The server crashed: everything is forgotten (its connections are gone already).
+  void stop(Effects* out);
+
+  // The answer to the kDial numbered `attempt`.
+  void on_dialed(uint64_t attempt, ConnId conn, std::string_view why, int64_t now_ns, Rng& rng,
+                 Effects* out);
+  // An accepted connection opened with this neighbour's hello.
+  void adopt(ConnId conn, int64_t now_ns, Rng& rng, Effects* out);
+  // A line on conn() (the caller routes by connection).
+  LineOutcome on_line(std::string_view line, int64_t now_ns, Rng& rng, Effects* out);
+  // A connection closed; returns whether it was the link's (and so the link is down).
+  bool on_closed(ConnId conn, std::string_view why, int64_t now_ns, Rng& rng, Effects* out);
+  void on_backpressure(ConnId conn, bool full) {
+    if (conn == conn_ && conn_ != 0) full_ = full;
+  }
+  // Timer `index` fired.
+  void on_timer(int64_t now_ns, Rng& rng, Effects* out);
+
+  // Hands one message to the link; false when it was lost here (counted).
+  bool send(std::string message, Traffic traffic, int64_t now_ns, Effects* out);
+
+  // A deadline the node adds to the link's timer (its sync pacing), or INT64_MAX:
+  // want_timer arms the timer for it; set_extra_deadline only records it (for a
+  // caller about to call on_timer, which arms).
+  void want_timer(int64_t at_ns, Effects* out);
+  void set_extra_deadline(int64_t at_ns) { extra_deadline_ns_ = at_ns; }
+
+ private:
+  void dial(int64_t now_ns, Effects* out);
+  void send_control(std::string message, int64_t now_ns, Effects* out);
+  void mark_up(const char* how, int64_t now_ns, Effects* out);
+  // Closes the current connection from this side and goes down.
+  void drop(std::string_view why, int64_t now_ns, Rng& rng, Effects* out);
+  void go_down(std::string_view why, int64_t now_ns, Rng& rng, Effects* out);
+  int64_t next_deadline() const;
+  void arm(Effects* out);
+
+  std::string self_, peer_;
+  int index_;
+  bool dials_;
+  LinkTimings t_;
+  State state_ = State::kOff;
+  ConnId conn_ = 0;
+  bool full_ = false;
+  uint64_t attempt_ = 0;       // The current kDial's number.
+  int64_t backoff_ns_;
+  int64_t retry_at_ns_ = INT64_MAX;
+  int64_t greeting_deadline_ns_ = INT64_MAX;  // kDialing and kGreeting.
+  int64_t last_send_ns_ = 0, last_recv_ns_ = 0;
+  int64_t extra_deadline_ns_ = INT64_MAX;
+  int64_t armed_ns_ = INT64_MAX;  // The timer as last set; INT64_MAX: not armed.
+  LinkStats stats_;
+};
+
+}  // namespace herd
