@@ -7,8 +7,9 @@
 namespace herd {
 namespace {
 
-// The token bucket's depth: one message larger than this still leaves, on a full bucket.
-constexpr int64_t kBurstBytes = 64 * 1024;
+// The token bucket's depth: at most a second of the rate, at most 64 KiB. One message
+// larger than the depth still leaves, on a full bucket.
+constexpr int64_t kBurstBytesMax = 64 * 1024;
 
 SyncKey key_of(const Record& r) {
   return SyncKey{client_hash64(r.client()), r.time_ns(), tie_hash(r.origin(), r.location())};
@@ -102,10 +103,17 @@ bool SyncEngine::enqueue(int peer, std::string message) {
   return true;
 }
 
+void SyncEngine::force_enqueue(int peer, std::string message) {
+  Outgoing& o = links_[static_cast<size_t>(peer)].out;
+  o.bytes += message.size() + 1;
+  o.queue.push_back(std::move(message));
+}
+
 void SyncEngine::pump(int peer, Now now, SyncHost& host, Effects* out) {
   PerLink& l = links_[static_cast<size_t>(peer)];
   Outgoing& o = l.out;
   const int64_t rate = static_cast<int64_t>(config_.bytes_per_s);
+  const int64_t kBurstBytes = std::min(kBurstBytesMax, rate);
   if (o.refill_ns == INT64_MIN) {
     o.tokens = kBurstBytes;
   } else if (now.mono_ns > o.refill_ns) {
@@ -140,10 +148,13 @@ void SyncEngine::pump(int peer, Now now, SyncHost& host, Effects* out) {
 void SyncEngine::on_link_timer(int peer, Now now, SyncHost& host, Effects* out) {
   PerLink& l = links_[static_cast<size_t>(peer)];
   if (l.mine.sid != 0 && now.mono_ns >= l.mine.deadline_ns) {
+    // Something of it was lost (a cut, a drop): try again, at most once a timeout.
     ++stats_.aborted;
     host.sync_log("sync session " + std::to_string(l.mine.sid) + " timed out", out);
     l.mine = Initiated{};
-    l.again = false;
+    l.again = true;
+    finish(peer, now, host, out);
+    return;
   }
   pump(peer, now, host, out);
 }
@@ -236,12 +247,14 @@ void SyncEngine::on_sums(int peer, const SyncMessage& m, SyncHost& host) {
   const RecordTable& t = host.sync_table();
   std::vector<SyncSum> theirs(RecordTable::kBuckets);
   for (const SyncSum& s : m.sums) theirs[static_cast<size_t>(s.bucket)] = s;
+  // Buckets the responder has none of get our records now and are not its to
+  // answer; the rest that differ are listed in DIFF (with our keys, if we have any).
   std::vector<int> differ;
   std::vector<char> scan(RecordTable::kBuckets, 0);
   for (int b = 0; b < RecordTable::kBuckets; ++b) {
     const SyncSum& s = theirs[static_cast<size_t>(b)];
     if (s.count == t.bucket_count(b) && s.hash == t.bucket_digest(b)) continue;
-    differ.push_back(b);
+    if (s.count > 0) differ.push_back(b);
     scan[static_cast<size_t>(b)] = t.bucket_count(b) > 0;
   }
   std::map<int, std::vector<SyncKey>> keys;
@@ -263,7 +276,9 @@ void SyncEngine::on_sums(int peer, const SyncMessage& m, SyncHost& host) {
       cut = !enqueue(peer, sync_keys(l.mine.sid, b, part)) || cut;
     }
   }
-  if (!enqueue(peer, sync_diff(l.mine.sid, differ))) cut = true;
+  // DIFF goes even past the queue bound: without it the session would wait for its
+  // timeout.
+  force_enqueue(peer, sync_diff(l.mine.sid, differ));
   if (cut) l.again = true;
 }
 
@@ -326,12 +341,7 @@ void SyncEngine::on_diff(int peer, const SyncMessage& m, SyncHost& host) {
   l.their_key_count = 0;
   // END goes even when the queue is full: it is small, and without it the initiator
   // waits for its timeout.
-  std::string end = sync_end(m.sid, cut);
-  if (!enqueue(peer, end)) {
-    Outgoing& o = l.out;
-    o.bytes += end.size() + 1;
-    o.queue.push_back(std::move(end));
-  }
+  force_enqueue(peer, sync_end(m.sid, cut));
 }
 
 void SyncEngine::on_get(int peer, const SyncMessage& m, SyncHost& host) {

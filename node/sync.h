@@ -21,7 +21,8 @@
 // the table keeps the newer). A stored REC is flooded on like any new record.
 //
 // Bounds: every SYNC message waits in its link's queue and leaves at most
-// `bytes_per_s` (a token bucket of 64 KiB); floods and replies never wait for it. A
+// `bytes_per_s` (a token bucket a second or 64 KiB deep, whichever is less); floods
+// and replies never wait for it. A
 // queue holds at most `queue_bytes_max`; output past it is dropped and the session
 // ends "incomplete", so another follows. KEYS carry at most `keys_per_message` keys;
 // a responder keeps at most `keys_max` keys of one session. A session that has not
@@ -132,6 +133,8 @@ class SyncEngine {
   void finish(int peer, Now now, SyncHost& host, Effects* out);
   // Queues a message; false when the queue bound refused it.
   bool enqueue(int peer, std::string message);
+  // Queues a small message that must not be refused (DIFF, END).
+  void force_enqueue(int peer, std::string message);
   void pump(int peer, Now now, SyncHost& host, Effects* out);
   void abort_link(int peer);
   void on_root(int peer, const SyncMessage& m, SyncHost& host);

@@ -28,6 +28,7 @@
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 #include "sim/trace.h"
+#include "tests/unit/mini_herd.h"
 
 namespace herd {
 namespace {
@@ -67,155 +68,6 @@ std::string join(const std::vector<std::string>& lines) {
   return out;
 }
 
-// A host in miniature, through the same NodeDriver as every host: connections
-// between its nodes are FIFO queues of lines, delivered by drain() 1.2 ms after each
-// other; client connection ids are whatever the test says; crashed nodes get nothing.
-class TinyHost {
- public:
-  TinyHost(const Topology& t, TraceWriter* w) : t_(t) {
-    for (const TopologyNode& n : t.nodes) {
-      drivers_.push_back(std::make_unique<NodeDriver>(config(n.name), static_cast<int>(drivers_.size())));
-      drivers_.back()->add_observer(w);
-    }
-    up_.assign(drivers_.size(), true);
-  }
-  void start_all() {
-    for (size_t i = 0; i < drivers_.size(); ++i) feed(static_cast<int>(i), input(InputKind::kStart));
-    drain();
-  }
-  void client(int node, ConnId conn, std::string_view line) {
-    Input in = input(InputKind::kLine);
-    in.conn = conn, in.text = line, in.flags = kFirstLine;
-    feed(node, in);
-    drain();
-  }
-  void places(int node, RequestId request, const PlacesResult& r) {
-    Input in = input(InputKind::kPlacesResult);
-    in.request = request, in.places = &r;
-    feed(node, in);
-  }
-  // A line on node's link to its peer (e.g. one the core must ignore).
-  void peer(int node, int peer, std::string_view msg) {
-    Input in = input(InputKind::kLine);
-    in.conn = drivers_[static_cast<size_t>(node)]->node().link(peer).conn(), in.text = msg;
-    feed(node, in);
-    drain();
-  }
-  // Closes node's connection to its peer, as a reset would: both ends hear.
-  void reset(int node, int peer) {
-    const ConnId mine = drivers_[static_cast<size_t>(node)]->node().link(peer).conn();
-    for (Pipe& p : pipes_) {
-      for (int side = 0; side < 2; ++side) {
-        if (p.node[side] != node || p.id[side] != mine || !p.open) continue;
-        p.open = false;
-        for (int end = 0; end < 2; ++end) {
-          Input in = input(InputKind::kClosed);
-          in.conn = p.id[end], in.text = "reset";
-          if (up_[static_cast<size_t>(p.node[end])]) feed(p.node[end], in);
-        }
-      }
-    }
-    drain();
-  }
-  void crash(int node) {
-    up_[static_cast<size_t>(node)] = false;
-    for (Pipe& p : pipes_) {
-      if (!p.open || (p.node[0] != node && p.node[1] != node)) continue;
-      p.open = false;
-      const int other = p.node[0] == node ? 1 : 0;
-      Input in = input(InputKind::kClosed);
-      in.conn = p.id[other], in.text = "eof";
-      if (up_[static_cast<size_t>(p.node[other])]) feed(p.node[other], in);
-    }
-    feed(node, input(InputKind::kCrash));
-  }
-  void restart(int node) {
-    up_[static_cast<size_t>(node)] = true;
-    feed(node, input(InputKind::kStart));
-    drain();
-  }
-  void wait(int64_t ns) { now_.wall_ns += ns, now_.mono_ns += ns; }
-  std::vector<const Node*> all() const {
-    std::vector<const Node*> out;
-    for (const auto& d : drivers_) out.push_back(&d->node());
-    return out;
-  }
-
- private:
-  struct Pipe {
-    int node[2];
-    ConnId id[2];
-    bool open = true;
-    uint64_t lines_to_acceptor = 0;
-  };
-  struct Line {
-    size_t pipe;
-    int to_side;
-    std::string text;
-  };
-  NodeConfig config(const std::string& name) const {
-    NodeConfig c;
-    c.name = name;
-    c.neighbours = t_.neighbours(name);
-    c.sync.mode = SyncMode::kOff;
-    return c;
-  }
-  Input input(InputKind kind) {
-    wait(1'234'567);
-    Input in;
-    in.kind = kind;
-    in.now = now_;
-    return in;
-  }
-  void feed(int node, const Input& in) {
-    NodeDriver::Step step = drivers_[static_cast<size_t>(node)]->step(in);
-    for (const Effect& e : step.effects()) apply(node, e);
-  }
-  void apply(int node, const Effect& e) {
-    if (e.kind == EffectKind::kDial) {
-      const int to = t_.index_of(drivers_[static_cast<size_t>(node)]->node().config().neighbours[static_cast<size_t>(e.peer)]);
-      pipes_.push_back(Pipe{{node, to}, {next_conn_++, next_conn_++}});
-      Input in = input(InputKind::kDialed);
-      in.peer = e.peer, in.request = e.request, in.conn = pipes_.back().id[0];
-      pending_dials_.push_back({node, in});
-    } else if (e.kind == EffectKind::kSend) {
-      for (size_t i = 0; i < pipes_.size(); ++i) {
-        const Pipe& p = pipes_[i];
-        if (!p.open) continue;
-        if (p.node[0] == node && p.id[0] == e.conn) lines_.push_back({i, 1, e.bytes});
-        if (p.node[1] == node && p.id[1] == e.conn) lines_.push_back({i, 0, e.bytes});
-      }
-    }
-  }
-  void drain() {
-    while (!pending_dials_.empty() || !lines_.empty()) {
-      if (!pending_dials_.empty()) {
-        auto [node, in] = pending_dials_.front();
-        pending_dials_.pop_front();
-        feed(node, in);
-        continue;
-      }
-      const Line l = lines_.front();
-      lines_.pop_front();
-      Pipe& p = pipes_[l.pipe];
-      const int to = p.node[l.to_side];
-      if (!p.open || !up_[static_cast<size_t>(to)]) continue;
-      Input in = input(InputKind::kLine);
-      in.conn = p.id[l.to_side], in.text = l.text;
-      if (l.to_side == 1 && p.lines_to_acceptor++ == 0) in.flags = kFirstLine;
-      feed(to, in);
-    }
-  }
-  const Topology& t_;
-  std::vector<std::unique_ptr<NodeDriver>> drivers_;
-  std::vector<bool> up_;
-  std::vector<Pipe> pipes_;
-  std::deque<std::pair<int, Input>> pending_dials_;
-  std::deque<Line> lines_;
-  ConnId next_conn_ = 1'000'000'000'000ull;
-  Now now_{1'621'464'827'000'000'000, 88'000'000'123};
-};
-
 // Writes a trace the way a live `herd run` would: real-looking clocks, connection
 // ids anywhere in uint64, bytes that are not UTF-8, Places failures and bodies.
 void write_live_like(const fs::path& path) {
@@ -233,7 +85,7 @@ void write_live_like(const fs::path& path) {
   }
   auto w = TraceWriter::open(path.string(), header);
   REQUIRE(w.ok());
-  TinyHost host(t.value(), w.value().get());
+  MiniHerd host(t.value(), w.value().get(), [](NodeConfig& c) { c.sync.mode = SyncMode::kOff; });
   host.start_all();
   host.client(0, 18'446'744'073'709'551'615ull, "IAMAT kiwi\xff\xfe.cs\xc3\xa9 +34.068930-118.445127 1621464827.959498503");
   host.client(2, 9'223'372'036'854'775'808ull, "  IAMAT\tplum +1.5-2.25 1621464828.1\r");
