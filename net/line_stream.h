@@ -36,6 +36,10 @@ class LineStream {
     virtual void on_connected(LineStream* stream, int status) { (void)stream, (void)status; }
     // The handle is closed; the stream is deleted as soon as this returns.
     virtual void on_closed(LineStream* stream) = 0;
+    // A line went past max_line_bytes, so no more lines can be framed. By default
+    // the stream closes at once; a handler may write a last answer first and then
+    // call shutdown_and_close (which stops reading) instead.
+    virtual void on_line_too_long(LineStream* stream) { stream->close("line-too-long"); }
   };
 
   struct Limits {

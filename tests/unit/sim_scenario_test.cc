@@ -68,7 +68,7 @@ TEST_CASE("scenario: errors name file, line and key") {
   // The faults-file part: parsed by the link layer, re-anchored to the scenario.
   CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n\"timeline\": [\n"
                  " {\"at_ms\": 1, \"cut\": [\"n0\", \"n1\"]},\n {\"at_ms\": 2,\n \"crash\": \"zz\"}]}") ==
-        "s.json: line 5: timeline[1].crash: unknown server 'zz'");
+        "s.json: line 5: timeline[1].crash: unknown server 'zz' (servers: n0, n1, n2, n3, n4)");
   CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n\"links\": {\"drop\": 2}}")
             .starts_with("s.json: line 2: links.drop: "));
   // An inline topology: parsed by the topology parser, re-anchored likewise.
