@@ -1,5 +1,11 @@
 #include "sim/replay.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -108,7 +114,8 @@ class Replayer {
   // Feeds one input of kind `kind` to its node, filling `in`; "" or what is malformed.
   std::string feed(const Value& v, std::string_view kind, TraceInput* in, std::optional<std::string>* text,
                    PlacesResult* places);
-  std::string end(const Value& v);
+  // "" or what is wrong; *diverged tells a mismatch from a malformed end line.
+  std::string end(const Value& v, bool* diverged);
   void start(const TraceHeader& header) {
     header_ = header;
     for (size_t i = 0; i < header.nodes.size(); ++i) {
@@ -224,10 +231,36 @@ std::string Replayer::feed(const Value& v, std::string_view kind, TraceInput* in
   return "";
 }
 
-std::string Replayer::end(const Value& v) {
+// A digest as trace_end_line writes it: hex16, 16 lowercase hex digits.
+bool is_digest(std::string_view text) {
+  return text.size() == 16 && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// The end line's form: {"end":true,"inputs":K,"digest":D}, nothing else.
+std::string check_end_line(const Value& v) {
+  for (const auto& member : v.GetObject()) {
+    const std::string_view key(member.name.GetString(), member.name.GetStringLength());
+    if (key != "end" && key != "inputs" && key != "digest") {
+      return "end line: unknown key " + json_bytes(key) + " (end, inputs, digest)";
+    }
+  }
+  if (!v["end"].IsTrue()) return "end line: \"end\" must be true";
+  if (!uint_of(v, "inputs")) return "end line: \"inputs\" must be an integer >= 0";
+  if (!v.HasMember("digest") || !v["digest"].IsString()) {
+    return "end line: \"digest\" must be 16 lowercase hex digits";
+  }
+  const std::string_view digest(v["digest"].GetString(), v["digest"].GetStringLength());
+  if (!is_digest(digest)) {
+    return "end line: \"digest\" must be 16 lowercase hex digits, got " + json_bytes(digest);
+  }
+  return "";
+}
+
+std::string Replayer::end(const Value& v, bool* diverged) {
+  if (std::string error = check_end_line(v); !error.empty()) return error;
+  *diverged = true;
   auto inputs = uint_of(v, "inputs");
   auto digest = string_of(v, "digest");
-  if (!inputs || !digest) return "end line needs inputs and digest";
   if (*inputs != next_) {
     return "event " + std::to_string(next_) + ": missing: the end line counts " + std::to_string(*inputs) +
            " inputs, the trace holds " + std::to_string(next_) + " (inputs are missing at the end)";
@@ -275,11 +308,14 @@ ReplayResult replay_trace(std::istream& in, std::string_view source, const std::
     }
     if (doc.HasMember("end")) {
       result.ended = true;
-      error = replayer.end(doc);
+      bool diverged = false;
+      error = replayer.end(doc, &diverged);
       if (!error.empty()) {
+        error = std::string(source) + ": line " + std::to_string(line_no) + ": " + error;
+        if (!diverged) return bad(error);
         result.status = ReplayResult::Status::kDiverged;
         result.inputs = replayer.inputs();
-        result.message = std::string(source) + ": line " + std::to_string(line_no) + ": " + error;
+        result.message = error;
         return result;
       }
       continue;
@@ -296,14 +332,34 @@ ReplayResult replay_trace(std::istream& in, std::string_view source, const std::
   }
   error = replayer.finish();
   if (!error.empty()) return bad(error);
-  result.status = ReplayResult::Status::kMatch;
+  result.status = result.ended ? ReplayResult::Status::kMatch : ReplayResult::Status::kCutShort;
+  if (!result.ended && result.inputs == 0) {
+    result.message = std::string(source) + ": only a header, no input and no end line (a recording cut short)";
+  } else if (!result.ended) {
+    result.message = std::string(source) + ": " + std::to_string(result.inputs) +
+                     " inputs replayed and every output matches, but there is no end line (a recording cut "
+                     "short), so the final state is unchecked";
+  }
   return result;
 }
 
 ReplayResult replay_file(const std::string& path, const std::string& rewrite_path) {
+  ReplayResult result;
+  // Why open(2) first: ifstream opens a directory and says nothing of errno.
+  struct stat st;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    result.message = path + ": " + std::strerror(errno);
+    return result;
+  }
+  const bool directory = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+  ::close(fd);
+  if (directory) {
+    result.message = path + ": is a directory";
+    return result;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    ReplayResult result;
     result.message = path + ": cannot read";
     return result;
   }

@@ -17,6 +17,7 @@
 // Ownership: the Simulator holds a reference to the scenario, which must outlive it.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,15 @@ class Simulator {
 
   // Receives every input of every node (for traces, determinism checks). Not owned.
   void set_observer(InputObserver* observer) { observer_ = observer; }
+
+  // Called from run_events() after every `every_events` events with the virtual
+  // time and the events so far, e.g. to show progress: the simulator reads no clock,
+  // its caller may. REQUIRES: every_events > 0; the callback does not touch the run.
+  using Progress = std::function<void(int64_t now_ns, uint64_t events)>;
+  void set_progress(uint64_t every_events, Progress progress) {
+    progress_every_ = every_events;
+    progress_ = std::move(progress);
+  }
 
   // Runs to the end: the workload for duration_ns, then until nothing is in flight
   // or drain_ns more have passed, or max_events events. Call once.
@@ -83,6 +93,8 @@ class Simulator {
   void timeline(size_t index);
   void notify_links(const std::vector<char>& blocked_before);
   void start_links();
+  void add_bounds(Report* r) const;
+  void add_checks(Report* r) const;
 
 
   const Scenario& scenario_;
@@ -107,6 +119,8 @@ class Simulator {
   UpdateTracker tracker_;
   std::vector<std::string> newest_;  // Per client: the AT line of its newest update.
   InputObserver* observer_ = nullptr;
+  Progress progress_;
+  uint64_t progress_every_ = 0;
 
   int64_t now_ns_ = 0;
   ConnId next_conn_ = 1;

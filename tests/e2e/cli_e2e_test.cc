@@ -65,13 +65,22 @@ TEST_CASE("e2e cli: a flag whose value is missing or is the next flag says so, e
                     "herd: --seed: expected a value (see herd run --help)\n");
   check_usage_error(run_herd({"node", "Riley", "--log-dir", "--host", "127.0.0.1"}),
                     "herd: --log-dir: expected a value (see herd node --help)\n");
+  check_usage_error(run_herd({"sim", "x.json", "--seed", "--json"}), "herd: --seed: expected a value\n");
+  check_usage_error(run_herd({"sim", "x.json", "--output"}), "herd: --output: expected a value\n");
+  check_usage_error(run_herd({"sim", "--record", "--json", "x.json"}),
+                    "herd: --record: expected a value\n");
+  check_usage_error(run_herd({"replay", "t.jsonl", "--record"}), "herd: --record: expected a value\n");
+  check_usage_error(run_herd({"replay", "--record", "--help"}), "herd: --record: expected a value\n");
   // A value that looks like a negative number is a value, refused for its range.
   check_usage_error(run_herd({"run", "--port-base", "-5"}),
                     "herd: --port-base: expected an integer in 0..65535, got \"-5\" (see herd run "
                     "--help)\n");
 }
 
-TEST_CASE("e2e cli: no usage after an error") {
+TEST_CASE("e2e cli: no usage after an error; sim and replay without a file say what is missing") {
+  check_usage_error(run_herd({"sim"}), "herd: sim: expected a SCENARIO file (see herd sim --help)\n");
+  check_usage_error(run_herd({"replay"}), "herd: replay: expected a TRACE file (see herd replay --help)\n");
+  check_usage_error(run_herd({"sim", "--frob"}), "herd: sim: unknown option '--frob' (see herd sim --help)\n");
   check_usage_error(run_herd({"run", "--frob"}), "herd: unknown option --frob (see herd run --help)\n");
   check_usage_error(run_herd({"help", "frob"}),
                     "herd: help: unknown command \"frob\" (commands: run, node, sim, replay, bench, help)\n");

@@ -6,6 +6,7 @@
 
 #include "node/fault_model.h"
 #include "sim/cli.h"
+#include "sim/sim_cli.h"
 
 namespace herd {
 namespace {
@@ -67,6 +68,41 @@ TEST_CASE("cli: a missing value, or the next option taken for one, is 'expected 
   // "-" and negative numbers are values, refused or taken on their own terms.
   CHECK(parse({"--port-base", "-1"}).error() == "--port-base: expected an integer in 0..65535, got \"-1\"");
   CHECK(parse({"--log-dir", "-"}).value().host.log_dir == "-");
+  CHECK(parse_sim_flags({"x.json", "--seed", "--json"}).error() == "--seed: expected a value");
+  CHECK(parse_sim_flags({"x.json", "--record"}).error() == "--record: expected a value");
+  CHECK(parse_sim_flags({"--output", "--quiet", "x.json"}).error() == "--output: expected a value");
+  CHECK(parse_sim_flags({"x.json", "--seed", "-1"}).error() ==
+        "--seed: expected an integer in 0..18446744073709551615, got \"-1\"");
+  CHECK(parse_replay_flags({"t.jsonl", "--record"}).error() == "--record: expected a value");
+  CHECK(parse_replay_flags({"--record", "-h", "t.jsonl"}).error() == "--record: expected a value");
+}
+
+TEST_CASE("cli: sim and replay flags") {
+  Result<SimFlags> f = parse_sim_flags({"x.json", "--seed=7", "--json", "--record", "r.jsonl",
+                                        "--output", "o.json", "--check-determinism", "--quiet"});
+  REQUIRE(f.ok());
+  CHECK(f.value().scenario_path == "x.json");
+  CHECK(f.value().seed == 7u);
+  CHECK(f.value().json);
+  CHECK(f.value().record == "r.jsonl");
+  CHECK(f.value().output == "o.json");
+  CHECK(f.value().check_determinism);
+  CHECK(f.value().progress == SimFlags::Progress::kOff);
+  CHECK(parse_sim_flags({"x.json", "--progress"}).value().progress == SimFlags::Progress::kOn);
+  CHECK(parse_sim_flags({"x.json"}).value().progress == SimFlags::Progress::kAuto);
+  CHECK(parse_sim_flags({"--help"}).value().help);
+  CHECK(parse_sim_flags({}).error() == "sim: expected a SCENARIO file (see herd sim --help)");
+  CHECK(parse_sim_flags({"a.json", "b.json"}).error() == "sim: one scenario only (got 'a.json' and 'b.json')");
+  CHECK(parse_sim_flags({"a.json", "--progress", "--quiet"}).error() == "--progress and --quiet: give one of them");
+  CHECK(parse_sim_flags({"a.json", "--output="}).error() == "--output: expected a file name");
+  CHECK(parse_sim_flags({"a.json", "--record=x", "--output=x"}).error() == "--record and --output: the same file x");
+  CHECK(parse_sim_flags({"a.json", "-x"}).error() == "sim: unknown option '-x' (see herd sim --help)");
+  Result<ReplayFlags> r = parse_replay_flags({"t.jsonl", "--record=o.jsonl"});
+  REQUIRE(r.ok());
+  CHECK(r.value().trace == "t.jsonl");
+  CHECK(r.value().record == "o.jsonl");
+  CHECK(parse_replay_flags({}).error() == "replay: expected a TRACE file (see herd replay --help)");
+  CHECK(parse_replay_flags({"t", "--record", "t"}).error() == "--record t: would overwrite the trace being replayed");
 }
 
 TEST_CASE("cli: --places-url must be http or https with a host") {
