@@ -1,5 +1,7 @@
 #include "net/console.h"
 
+#include <unistd.h>
+
 #include <cassert>
 #include <cerrno>
 #include <cstring>
@@ -92,6 +94,15 @@ void Console::on_line(LineStream* stream, std::string_view line) {
 
 void Console::on_eof(LineStream* stream) { stream->shutdown_and_close("eof"); }
 
+void Console::on_line_too_long(LineStream* stream) {
+  stream->write(too_long_answer());
+  stream->shutdown_and_close("line-too-long");
+}
+
+std::string Console::too_long_answer() {
+  return "error: line longer than " + std::to_string(kMaxLineBytes) + " bytes\n";
+}
+
 void Console::on_closed(LineStream* stream) { clients_.erase(stream->id()); }
 
 void Console::read_stdin() {
@@ -99,6 +110,13 @@ void Console::read_stdin() {
   stdin_tried_ = true;
   const uv_handle_type type = uv_guess_handle(0);
   if (type != UV_TTY && type != UV_NAMED_PIPE) return;  // A file, /dev/null, closed.
+  // Why: a background job (`herd run &`) may not read its terminal; its reads would
+  // fail (SIGTTIN is ignored), so the console is the admin port's alone. A terminal
+  // that is not ours to control (tcgetpgrp fails) has no foreground: it is read.
+  if (type == UV_TTY) {
+    const pid_t foreground = tcgetpgrp(STDIN_FILENO);
+    if (foreground >= 0 && foreground != getpgrp()) return;
+  }
   auto* box = new StdinBox;
   box->owner = this;
   uv_handle_t* handle = as_handle(&box->handle);
@@ -141,27 +159,38 @@ void Console::on_stdin_read(ssize_t nread, const uv_buf_t* buf) {
   LineFramer& framer = stdin_->framer;
   std::string_view line;
   if (nread < 0) {
-    if (nread == UV_EOF && framer.finish(&line) == LineFramer::Status::kLine) answer_stdin(line);
-    return stop_stdin(nread == UV_EOF ? nullptr : uv_strerror(static_cast<int>(nread)));
+    if (nread == UV_EOF) {
+      const LineFramer::Status status = framer.finish(&line);
+      if (status == LineFramer::Status::kLine) answer_stdin(line);
+      if (status == LineFramer::Status::kTooLong) write_stdin_answer(too_long_answer());
+    }
+    // EIO: the herd was put in the background after it started (Ctrl-Z, bg); the
+    // terminal is the foreground job's now, which is no error of the herd's.
+    const bool quiet = nread == UV_EOF || nread == UV_EIO;
+    return stop_stdin(quiet ? nullptr : uv_strerror(static_cast<int>(nread)));
   }
   framer.feed(std::string_view(buf->base, static_cast<size_t>(nread)));
   while (stdin_ != nullptr) {
     const LineFramer::Status status = framer.next(&line);
     if (status == LineFramer::Status::kNeedMore) return;
     if (status == LineFramer::Status::kTooLong) {
-      fprintf(out_, "error: line longer than %zu bytes; no longer reading stdin\n", kMaxLineBytes);
-      fflush(out_);
-      return stop_stdin(nullptr);
+      // A person typing gets told and keeps the console; the line is dropped.
+      write_stdin_answer(too_long_answer());
+      framer.skip_long_line();
+      continue;
     }
     answer_stdin(line);
   }
 }
 
-void Console::answer_stdin(std::string_view line) {
-  const std::string answer = execute_(line, "stdin");
-  if (answer.empty()) return;
+void Console::write_stdin_answer(std::string_view answer) {
   fwrite(answer.data(), 1, answer.size(), out_);
   fflush(out_);
+}
+
+void Console::answer_stdin(std::string_view line) {
+  const std::string answer = execute_(line, "stdin");
+  if (!answer.empty()) write_stdin_answer(answer);
 }
 
 void Console::stop_stdin(const char* why) {

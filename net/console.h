@@ -3,12 +3,15 @@
 // where the line came from (stdout for stdin, the connection for an admin client).
 // What the commands mean is the executor's business (net/live_faults.h).
 //
-// stdin is read only when it is a terminal, a pipe or a socket; a regular file,
-// /dev/null or a closed stdin is left alone, and at EOF or on a read error (e.g. a
-// background job reading its terminal, with SIGTTIN ignored) reading just stops:
-// the herd runs on. Admin: any number of clients up to kMaxAdminClients (one more
-// is told "error: too many admin connections" and closed); a line longer than
-// kMaxLineBytes closes that connection (on stdin, it stops the reading); EOF from a
+// stdin is read only when it is a terminal of which the herd is the foreground job,
+// a pipe or a socket; a regular file, /dev/null, a closed stdin or the terminal of a
+// background job (`herd run &`) is left alone. At EOF or on a read error reading
+// just stops and the herd runs on; EIO (the job was sent to the background) says
+// nothing, another error says "herd: no longer reading stdin: <why>" on stderr.
+// A line longer than kMaxLineBytes is answered "error: line longer than 4096 bytes"
+// on either input; an admin connection is then closed, while on stdin the line is
+// dropped and reading goes on. Admin: any number of clients up to kMaxAdminClients
+// (one more is told "error: too many admin connections" and closed); EOF from a
 // client closes it after its answers are written.
 //
 // Owns its listener, admin connections and stdin handle; each handle is freed in
@@ -69,11 +72,14 @@ class Console final : private LineStream::Handler {
   void on_connection(int status);
   void on_stdin_read(ssize_t nread, const uv_buf_t* buf);
   void answer_stdin(std::string_view line);
+  void write_stdin_answer(std::string_view answer);
   void stop_stdin(const char* why);
+  static std::string too_long_answer();
 
   void on_line(LineStream* stream, std::string_view line) override;
   void on_eof(LineStream* stream) override;
   void on_closed(LineStream* stream) override;
+  void on_line_too_long(LineStream* stream) override;
 
   uv_loop_t* loop_;
   Execute execute_;

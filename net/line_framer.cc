@@ -25,6 +25,15 @@ LineFramer::Status LineFramer::emit_partial(std::string_view* line) {
   return Status::kLine;
 }
 
+void LineFramer::skip_long_line() {
+  assert(dead_);
+  dead_ = false;
+  skipping_ = long_line_open_;
+  long_line_open_ = false;
+  partial_.clear();
+  partial_emitted_ = false;
+}
+
 LineFramer::Status LineFramer::next(std::string_view* line) {
   if (dead_) return Status::kTooLong;
   if (partial_emitted_) {
@@ -32,11 +41,22 @@ LineFramer::Status LineFramer::next(std::string_view* line) {
     partial_emitted_ = false;
   }
   size_t end = chunk_.find('\n');
+  if (skipping_) {
+    if (end == std::string_view::npos) {
+      chunk_ = {};
+      return Status::kNeedMore;
+    }
+    chunk_.remove_prefix(end + 1);
+    skipping_ = false;
+    end = chunk_.find('\n');
+  }
   if (end == std::string_view::npos) {
     // Why +1: a '\r' that the next chunk's '\n' will drop may end the buffer.
     if (partial_.size() + chunk_.size() > max_line_bytes_ + 1) {
       dead_ = true;
+      long_line_open_ = true;
       partial_.clear();
+      chunk_ = {};
       return Status::kTooLong;
     }
     partial_.append(chunk_);
@@ -66,6 +86,7 @@ LineFramer::Status LineFramer::next(std::string_view* line) {
 LineFramer::Status LineFramer::finish(std::string_view* line) {
   assert(chunk_.empty());
   if (dead_) return Status::kTooLong;
+  if (skipping_) return Status::kNeedMore;  // The long line ended at EOF.
   if (partial_emitted_ || partial_.empty()) {
     partial_.clear();
     partial_emitted_ = false;

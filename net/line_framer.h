@@ -2,7 +2,8 @@
 // the bytes of one read, then pull lines until it needs more. A line ends at '\n'
 // and a '\r' just before it is dropped; at EOF the unterminated rest, if any, is a
 // final line. A line longer than `max_line_bytes` (terminator excluded) is an
-// error that ends the stream: its bytes are never buffered past the cap.
+// error that ends the stream, unless the caller calls skip_long_line() to drop
+// that line and go on with the next: its bytes are never buffered past the cap.
 //
 // A returned line is a view into either the fed chunk or the framer's own buffer,
 // valid until the next call to any method: the caller handles it at once.
@@ -20,7 +21,7 @@ class LineFramer {
   enum class Status {
     kLine,      // *line holds the next complete line.
     kNeedMore,  // Every fed byte is consumed: feed the next chunk (or call finish).
-    kTooLong,   // A line exceeded the cap; the framer is dead.
+    kTooLong,   // A line exceeded the cap; the framer is dead (see skip_long_line).
   };
 
   // REQUIRES: the previous chunk is consumed (next() returned kNeedMore), and the
@@ -32,6 +33,10 @@ class LineFramer {
   // At EOF: kLine with the unterminated rest (once), then kNeedMore.
   // REQUIRES: the fed chunk is consumed.
   Status finish(std::string_view* line);
+
+  // After kTooLong: forget that line (the rest of it, up to its '\n', is dropped as
+  // it is fed) and frame the lines after it. REQUIRES: next() returned kTooLong.
+  void skip_long_line();
 
   size_t buffered_bytes() const { return partial_.size(); }
   size_t max_line_bytes() const { return max_line_bytes_; }
@@ -46,6 +51,8 @@ class LineFramer {
   std::string partial_;      // A line begun in an earlier chunk.
   bool partial_emitted_ = false;  // partial_ was returned as a line: clear it first.
   bool dead_ = false;
+  bool long_line_open_ = false;   // kTooLong came before the long line's '\n'.
+  bool skipping_ = false;         // Dropping the rest of a long line.
 };
 
 }  // namespace herd

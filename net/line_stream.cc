@@ -254,7 +254,7 @@ void LineStream::deliver_lines() {
     LineFramer::Status status = framer_.next(&line);
     if (status == LineFramer::Status::kNeedMore) return;
     if (status == LineFramer::Status::kTooLong) {
-      close("line-too-long");
+      handler_->on_line_too_long(this);
       return;
     }
     // Why refresh: a long batch must not stamp its last lines with its start time.
@@ -269,7 +269,7 @@ void LineStream::on_end_of_input() {
   std::string_view line;
   LineFramer::Status status = framer_.finish(&line);
   if (status == LineFramer::Status::kTooLong) {
-    close("line-too-long");
+    handler_->on_line_too_long(this);
     return;
   }
   if (status == LineFramer::Status::kLine) handler_->on_line(this, line);

@@ -44,6 +44,10 @@ class LineStream {
     // The bytes not yet written went over Limits::backpressure_bytes (true), or back
     // under half of it (false).
     virtual void on_backpressure(LineStream* stream, bool full) { (void)stream, (void)full; }
+    // A line went past max_line_bytes, so no more lines can be framed. By default
+    // the stream closes at once; a handler may write a last answer first and then
+    // call shutdown_and_close (which stops reading) instead.
+    virtual void on_line_too_long(LineStream* stream) { stream->close("line-too-long"); }
   };
 
   struct Limits {

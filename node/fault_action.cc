@@ -47,6 +47,15 @@ std::optional<LinkRef> parse_link(const std::vector<std::string_view>& words) {
   return link;
 }
 
+// The '-' of "MIN-MAX": not a sign (first, or just after an exponent's 'e'), so
+// "1e-3-5" is 0.001 to 5 ms.
+size_t range_dash(std::string_view text) {
+  for (size_t i = 1; i < text.size(); ++i) {
+    if (text[i] == '-' && text[i - 1] != 'e' && text[i - 1] != 'E') return i;
+  }
+  return std::string_view::npos;
+}
+
 std::optional<DelayDist> parse_delay(std::string_view text) {
   DelayDist dist;
   if (text.starts_with("exp:")) {
@@ -56,11 +65,9 @@ std::optional<DelayDist> parse_delay(std::string_view text) {
     const auto mean_ns = parse_ms(parts[1]);
     if (!min_ns || !mean_ns) return std::nullopt;
     dist = DelayDist::exponential(*min_ns, *mean_ns);
-  } else if (text.find('-') != std::string_view::npos) {
-    const auto parts = split(text, '-', false);
-    if (parts.size() != 2) return std::nullopt;
-    const auto min_ns = parse_ms(parts[0]);
-    const auto max_ns = parse_ms(parts[1]);
+  } else if (const size_t dash = range_dash(text); dash != std::string_view::npos) {
+    const auto min_ns = parse_ms(text.substr(0, dash));
+    const auto max_ns = parse_ms(text.substr(dash + 1));
     if (!min_ns || !max_ns) return std::nullopt;
     dist = DelayDist::uniform(*min_ns, *max_ns);
   } else {
@@ -204,6 +211,8 @@ Result<FaultAction> parse_command(std::string_view line) {
   if (name == "restart") return parse_server_command(ActionKind::kRestart, name, args);
   if (name == "status" && args.empty()) return FaultAction{};
   if (name == "status") return Error{"usage: status"};
+  // `help` alone is answered by the console (net/live_faults.h).
+  if (name == "help") return Error{"usage: help"};
   return Error{"unknown command '" + std::string(name) + "' " + std::string(kCommands)};
 }
 
@@ -214,7 +223,7 @@ namespace {
 
 std::string check_server(const FaultTopology& topology, std::string_view name) {
   if (topology.has_node(name)) return "";
-  return "unknown server '" + std::string(name) + "'";
+  return "unknown server '" + std::string(name) + "' (servers: " + names_text(topology.nodes) + ")";
 }
 
 std::string check_link(const FaultTopology& topology, const LinkRef& link) {

@@ -79,13 +79,15 @@ struct FaultAction {
 };
 
 // Empty when the action fits the topology; else why not, for a person:
-// "unknown server 'Foo'", "Riley and Bernard are not linked".
+// "unknown server 'Foo' (servers: Riley, Jaquez, ...)" (names_text: at most 20),
+// "Riley and Bernard are not linked".
 std::string check_action(const FaultTopology& topology, const FaultAction& action);
 
 // Syntax only; names are checked against a topology by check_action.
 // Errors read "usage: cut A B | cut A>B", "set: bad drop 'x' (a probability in
 // [0, 1])", "unknown command 'foo' (cut, heal, partition, set, crash, restart,
-// status)".
+// status, help)"; `help` itself is the console's (net/live_faults.h). Numbers follow
+// node/fault_text.h (JSON's grammar, as in a faults file).
 Result<FaultAction> parse_command(std::string_view line);
 // One "key=value" of `set` into settings: drop, delay, dup. Error text when bad.
 std::string parse_setting(std::string_view word, LinkSettings& settings);

@@ -6,28 +6,61 @@
 
 namespace herd {
 
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// The length of the run of digits at text[at...].
+size_t digits_at(std::string_view text, size_t at) {
+  size_t n = 0;
+  while (at + n < text.size() && is_digit(text[at + n])) ++n;
+  return n;
+}
+
+// Whether `text` is exactly one JSON number; *negative_exponent tells an underflow
+// from an overflow when the value does not fit a double.
+bool json_number_grammar(std::string_view text, bool* negative_exponent) {
+  size_t at = 0;
+  if (at < text.size() && text[at] == '-') ++at;
+  const size_t whole = digits_at(text, at);
+  if (whole == 0 || (whole > 1 && text[at] == '0')) return false;
+  at += whole;
+  if (at < text.size() && text[at] == '.') {
+    const size_t fraction = digits_at(text, at + 1);
+    if (fraction == 0) return false;
+    at += 1 + fraction;
+  }
+  *negative_exponent = false;
+  if (at < text.size() && (text[at] == 'e' || text[at] == 'E')) {
+    ++at;
+    if (at < text.size() && (text[at] == '+' || text[at] == '-')) {
+      *negative_exponent = text[at] == '-';
+      ++at;
+    }
+    const size_t exponent = digits_at(text, at);
+    if (exponent == 0) return false;
+    at += exponent;
+  }
+  return at == text.size();
+}
+
+}  // namespace
+
+std::optional<double> parse_json_number(std::string_view text) {
+  bool negative_exponent = false;
+  if (!json_number_grammar(text, &negative_exponent)) return std::nullopt;
+  double value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value, std::chars_format::general);
+  if (ec == std::errc::result_out_of_range && negative_exponent) return 0.0;
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
+
 std::optional<int64_t> parse_ms(std::string_view text) {
-  const size_t dot = text.find('.');
-  const std::string_view whole = text.substr(0, dot);
-  const std::string_view fraction =
-      dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
-  if (whole.empty() || whole.size() > 7 || fraction.size() > 6) return std::nullopt;
-  if (dot != std::string_view::npos && fraction.empty()) return std::nullopt;
-  int64_t ns = 0;
-  for (const char c : whole) {
-    if (c < '0' || c > '9') return std::nullopt;
-    ns = ns * 10 + (c - '0');
-  }
-  int64_t fraction_ns = 0;
-  int64_t scale = 100'000;  // The first decimal is 100000 ns.
-  for (const char c : fraction) {
-    if (c < '0' || c > '9') return std::nullopt;
-    fraction_ns += (c - '0') * scale;
-    scale /= 10;
-  }
-  ns = ns * 1'000'000 + fraction_ns;
-  if (ns > kMaxDelayNs) return std::nullopt;
-  return ns;
+  const std::optional<double> ms = parse_json_number(text);
+  if (!ms) return std::nullopt;
+  return ms_to_ns(*ms);
 }
 
 std::optional<int64_t> ms_to_ns(double ms) {
@@ -47,12 +80,9 @@ std::string ms_text(int64_t ns) {
 }
 
 std::optional<Probability> parse_probability(std::string_view text) {
-  if (text.empty() || text[0] == '-' || text[0] == '+') return std::nullopt;
-  double p = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, p, std::chars_format::fixed);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return probability_from(p);
+  const std::optional<double> p = parse_json_number(text);
+  if (!p) return std::nullopt;
+  return probability_from(*p);
 }
 
 std::optional<Probability> probability_from(double p) {

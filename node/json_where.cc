@@ -12,9 +12,12 @@ namespace herd {
 namespace {
 
 // Iterative, so even a hostile document cannot exhaust the C++ stack; validating,
-// so every string handed on is UTF-8.
-constexpr unsigned kParseFlags =
-    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+// so every string handed on is UTF-8; full precision, so a number reads as the
+// nearest double, exactly as the same text given to a flag or the console does
+// (node/fault_text.h: parse_json_number).
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
+                                 rapidjson::kParseValidateEncodingFlag |
+                                 rapidjson::kParseFullPrecisionFlag;
 
 std::string format_error(const std::string& source, int line, const std::string& path,
                          std::string_view what) {

@@ -143,6 +143,64 @@ std::vector<std::string> Topology::neighbours(std::string_view node) const {
   return out;
 }
 
+std::vector<std::vector<int>> Topology::components() const {
+  std::unordered_map<std::string_view, int> index;  // Looked up, never iterated.
+  for (size_t i = 0; i < nodes.size(); ++i) index.emplace(nodes[i].name, static_cast<int>(i));
+  // Union-find with path halving: links are few, so no union by rank is needed.
+  std::vector<int> parent(nodes.size());
+  for (size_t i = 0; i < parent.size(); ++i) parent[i] = static_cast<int>(i);
+  auto root = [&](int x) {
+    while (parent[static_cast<size_t>(x)] != x) {
+      parent[static_cast<size_t>(x)] = parent[static_cast<size_t>(parent[static_cast<size_t>(x)])];
+      x = parent[static_cast<size_t>(x)];
+    }
+    return x;
+  };
+  for (const auto& [a, b] : links) {
+    auto ia = index.find(a), ib = index.find(b);
+    if (ia == index.end() || ib == index.end()) continue;
+    const int ra = root(ia->second), rb = root(ib->second);
+    if (ra != rb) parent[static_cast<size_t>(std::max(ra, rb))] = std::min(ra, rb);
+  }
+  std::vector<std::vector<int>> out;
+  std::vector<int> slot(nodes.size(), -1);  // Root -> its component's index in out.
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const auto r = static_cast<size_t>(root(static_cast<int>(i)));
+    if (slot[r] < 0) {
+      slot[r] = static_cast<int>(out.size());
+      out.emplace_back();
+    }
+    out[static_cast<size_t>(slot[r])].push_back(static_cast<int>(i));
+  }
+  return out;
+}
+
+std::string names_text(const std::vector<std::string>& names, size_t max_shown) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < max_shown; ++i) {
+    if (i > 0) out += ", ";
+    out += names[i];
+  }
+  if (names.size() > max_shown) out += " and " + std::to_string(names.size() - max_shown) + " more";
+  return out;
+}
+
+std::string components_text(const Topology& topology) {
+  constexpr size_t kComponentsShown = 10;
+  const std::vector<std::vector<int>> parts = topology.components();
+  if (parts.size() <= 1) return "";
+  std::string out = std::to_string(parts.size()) + " components: ";
+  for (size_t c = 0; c < parts.size() && c < kComponentsShown; ++c) {
+    std::vector<std::string> names;
+    for (int i : parts[c]) names.push_back(topology.nodes[static_cast<size_t>(i)].name);
+    out += (c > 0 ? ", [" : "[") + names_text(names) + "]";
+  }
+  if (parts.size() > kComponentsShown) {
+    out += " and " + std::to_string(parts.size() - kComponentsShown) + " more";
+  }
+  return out;
+}
+
 Result<Topology> parse_topology(std::string_view json_text, std::string_view source_name) {
   Result<JsonDoc> doc = parse_json(json_text, source_name);
   if (!doc.ok()) return Error{doc.error()};

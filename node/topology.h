@@ -27,7 +27,20 @@ struct Topology {
   int index_of(std::string_view node) const;  // -1 when absent.
   // The node's neighbours, sorted by name (peers are always kept sorted).
   std::vector<std::string> neighbours(std::string_view node) const;
+  // The connected components: node indexes, each component in file order, the
+  // components ordered by their first node. One component when connected; a node
+  // with no link is a component of its own. An update floods its origin's only.
+  std::vector<std::vector<int>> components() const;
 };
+
+// "a, b, c", or the first `max_shown` and "and N more": for messages that list
+// names (unknown server, components), so a 1000-node topology stays one line.
+std::string names_text(const std::vector<std::string>& names, size_t max_shown = 20);
+
+// The components of a topology with more than one, for a warning or a note:
+// "3 components: [a], [b, c], [d]" (at most 10 components and names_text in each);
+// empty when connected.
+std::string components_text(const Topology& topology);
 
 // Parses and validates: names unique and non-empty (no white space), ports in range
 // and unique per host, links naming known nodes, no self-links, no duplicate links.

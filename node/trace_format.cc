@@ -423,9 +423,23 @@ Result<TraceLineKind> parse_trace_line(std::string_view line, const TraceHeader&
   doc.Parse(line.data(), line.size());
   if (doc.HasParseError() || !doc.IsObject()) return Error{"not a JSON object"};
   if (doc.HasMember("end")) {
+    // {"end":true,"inputs":K,"digest":D}, nothing else.
+    for (const auto& member : doc.GetObject()) {
+      const std::string_view key(member.name.GetString(), member.name.GetStringLength());
+      if (key != "end" && key != "inputs" && key != "digest") {
+        return Error{"end line: unknown key " + json_bytes(key) + " (end, inputs, digest)"};
+      }
+    }
+    if (!doc["end"].IsTrue()) return Error{"end line: \"end\" must be true"};
     auto inputs = uint_of(doc, "inputs");
+    if (!inputs) return Error{"end line: \"inputs\" must be an integer >= 0"};
     auto digest = hex_digest(doc, "digest");
-    if (!inputs || !digest) return Error{"end line needs inputs and a 16-digit hex digest"};
+    if (!digest) {
+      const std::string got = doc.HasMember("digest") && doc["digest"].IsString()
+                                  ? ", got " + json_bytes(doc["digest"].GetString())
+                                  : "";
+      return Error{"end line: \"digest\" must be 16 lowercase hex digits" + got};
+    }
     end->inputs = *inputs, end->digest = *digest;
     return TraceLineKind::kEnd;
   }

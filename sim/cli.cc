@@ -1,8 +1,14 @@
 #include "sim/cli.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <charconv>
 #include <functional>
 #include <map>
+#include <memory>
+
+#include <curl/curl.h>
 
 #include "node/fault_plan.h"
 
@@ -58,6 +64,107 @@ Result<int64_t> parse_int_option(std::string_view flag, std::string_view text, i
   return value;
 }
 
+Result<uint64_t> parse_seed_option(std::string_view flag, std::string_view text) {
+  uint64_t seed = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, seed);
+  if (text.empty() || ec != std::errc() || ptr != end) {
+    return Error{std::string(flag) + ": expected an integer in 0..18446744073709551615, got \"" +
+                 std::string(text) + "\""};
+  }
+  return seed;
+}
+
+bool is_option_word(std::string_view arg) {
+  if (arg.starts_with("--")) return true;
+  // "-" alone (stdin, by convention) and "-1" (a number) are values.
+  return arg.size() >= 2 && arg[0] == '-' && !(arg[1] >= '0' && arg[1] <= '9') && arg[1] != '.';
+}
+
+Result<std::string> option_value(const std::vector<std::string>& args, size_t* i,
+                                 std::string_view flag) {
+  const std::string& arg = args[*i];
+  if (arg.size() > flag.size() && arg[flag.size()] == '=') return arg.substr(flag.size() + 1);
+  if (*i + 1 >= args.size() || is_option_word(args[*i + 1])) {
+    return Error{std::string(flag) + ": expected a value"};
+  }
+  return args[++*i];
+}
+
+bool is_option(std::string_view arg, std::string_view flag) {
+  return arg.starts_with(flag) && (arg.size() == flag.size() || arg[flag.size()] == '=');
+}
+
+Result<bool> check_places_url(std::string_view url) {
+  const std::string text(url);
+  auto fail = [&](std::string why) {
+    return Error{"--places-url: expected an http:// or https:// URL with a host, got \"" + text +
+                 "\"" + (why.empty() ? "" : " (" + why + ")")};
+  };
+  std::unique_ptr<CURLU, void (*)(CURLU*)> handle(curl_url(), curl_url_cleanup);
+  if (!handle) return fail("out of memory");
+  const CURLUcode rc = curl_url_set(handle.get(), CURLUPART_URL, text.c_str(), CURLU_NON_SUPPORT_SCHEME);
+  if (rc != CURLUE_OK) return fail(curl_url_strerror(rc));
+  auto part = [&](CURLUPart which) {
+    char* value = nullptr;
+    std::string out;
+    if (curl_url_get(handle.get(), which, &value, 0) == CURLUE_OK && value != nullptr) out = value;
+    curl_free(value);
+    return out;
+  };
+  const std::string scheme = part(CURLUPART_SCHEME);
+  if (scheme != "http" && scheme != "https") return fail("");
+  if (part(CURLUPART_HOST).empty()) return fail("no host");
+  return true;
+}
+
+Result<bool> check_host_syntax(std::string_view host) {
+  const std::string text(host);
+  auto fail = [&] {
+    return Error{"--host: expected an IPv4 or IPv6 address or a host name, got \"" + text + "\""};
+  };
+  unsigned char buffer[sizeof(struct in6_addr)];
+  if (text.find(':') != std::string::npos) {
+    return inet_pton(AF_INET6, text.c_str(), buffer) == 1 ? Result<bool>(true) : fail();
+  }
+  if (text.find_first_not_of("0123456789.") == std::string::npos) {
+    return inet_pton(AF_INET, text.c_str(), buffer) == 1 ? Result<bool>(true) : fail();
+  }
+  // RFC 1123 labels (and '_', which resolvers accept in local names).
+  std::string_view rest = host;
+  if (rest.ends_with('.')) rest.remove_suffix(1);
+  if (rest.empty() || rest.size() > 253) return fail();
+  while (!rest.empty()) {
+    const size_t dot = rest.find('.');
+    const std::string_view label = rest.substr(0, dot);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return fail();
+    for (char c : label) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_';
+      if (!ok) return fail();
+    }
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+    if (rest.empty()) return fail();
+  }
+  return true;
+}
+
+Result<bool> check_admin_port(const ServeOptions& options, const Topology& topology) {
+  const int admin = options.host.admin_port;
+  // Port 0 asks the kernel, and --port-base 0 gives the servers ports it picks: no clash.
+  if (admin <= 0 || options.host.port_base == 0) return true;
+  for (size_t i = 0; i < topology.nodes.size(); ++i) {
+    const int port = options.host.port_base > 0 ? options.host.port_base + static_cast<int>(i)
+                                                : topology.nodes[i].port;
+    if (port == admin) {
+      return Error{"--admin-port " + std::to_string(admin) + ": used by server " +
+                   topology.nodes[i].name};
+    }
+  }
+  return true;
+}
+
 namespace {
 
 constexpr int64_t kPlacesCacheSecondsMax = 365 * 86'400;
@@ -75,6 +182,22 @@ Result<bool> set_sync(std::string_view flag, const std::string& value, SyncMode*
   std::optional<SyncMode> mode = parse_sync_mode(value);
   if (!mode) return Error{std::string(flag) + ": expected off, link-up or periodic, got \"" + value + "\""};
   *out = *mode;
+  return true;
+}
+
+Result<bool> set_places_url(const std::string& value, std::string* out) {
+  if (value.empty()) return Error{"--places-url: expected a value, got \"\""};
+  Result<bool> checked = check_places_url(value);
+  if (!checked.ok()) return checked;
+  *out = value;
+  return true;
+}
+
+Result<bool> set_host(const std::string& value, std::string* out) {
+  if (value.empty()) return Error{"--host: expected a value, got \"\""};
+  Result<bool> checked = check_host_syntax(value);
+  if (!checked.ok()) return checked;
+  *out = value;
   return true;
 }
 
@@ -100,14 +223,9 @@ Result<bool> set_int(std::string_view flag, const std::string& value, int64_t mi
 
 Result<bool> set_seed(std::string_view flag, const std::string& value,
                       std::optional<uint64_t>* out) {
-  uint64_t seed = 0;
-  const char* end = value.data() + value.size();
-  auto [ptr, ec] = std::from_chars(value.data(), end, seed);
-  if (value.empty() || ec != std::errc() || ptr != end) {
-    return Error{std::string(flag) + ": expected an integer in 0..18446744073709551615, got \"" +
-                 value + "\""};
-  }
-  *out = seed;
+  Result<uint64_t> seed = parse_seed_option(flag, value);
+  if (!seed.ok()) return Error{seed.error()};
+  *out = seed.value();
   return true;
 }
 
@@ -130,10 +248,9 @@ const std::map<std::string, Setter, std::less<>>& setters() {
        [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->topology_path); }},
       {"--log-dir",
        [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->host.log_dir); }},
-      {"--host",
-       [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->host.host); }},
+      {"--host", [](auto, auto& v, auto* o) { return set_host(v, &o->host.host); }},
       {"--places-url",
-       [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->host.places.url); }},
+       [](auto, auto& v, auto* o) { return set_places_url(v, &o->host.places.url); }},
       {"--places-api",
        [](auto f, auto& v, auto* o) { return set_places_api(f, v, &o->host.places.api); }},
       {"--port-base",
@@ -203,19 +320,12 @@ Result<ServeOptions> parse_serve_options(const std::vector<std::string>& args) {
       options.positional.push_back(arg);
       continue;
     }
-    size_t eq = arg.find('=');
-    std::string flag = arg.substr(0, eq);
+    std::string flag = arg.substr(0, arg.find('='));
     auto it = setters().find(flag);
     if (it == setters().end()) return Error{"unknown option " + flag};
-    std::string value;
-    if (eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      return Error{flag + ": missing value"};
-    }
-    Result<bool> set = it->second(flag, value, &options);
+    Result<std::string> value = option_value(args, &i, flag);
+    if (!value.ok()) return Error{value.error()};
+    Result<bool> set = it->second(flag, value.value(), &options);
     if (!set.ok()) return Error{set.error()};
   }
   return options;

@@ -31,8 +31,33 @@ struct ServeOptions {
   bool help = false;                     // --help or -h was given.
 };
 
-// Accepts "--flag value" and "--flag=value". Does not read GOOGLE_API_KEY.
+// Accepts "--flag value" and "--flag=value". Does not read GOOGLE_API_KEY. A flag
+// whose value is missing, or is the next option ("--topology --port-base 1"), is
+// "--topology: expected a value"; --places-url and --host are checked here
+// (check_places_url, check_host_syntax).
 Result<ServeOptions> parse_serve_options(const std::vector<std::string>& args);
+
+// The option parsing shared by every subcommand (run, node, sim, replay).
+// Whether `arg` reads as an option ("--x", "-x") rather than a value ("-", "-1").
+bool is_option_word(std::string_view arg);
+// Whether `arg` is `flag` or "flag=...".
+bool is_option(std::string_view arg, std::string_view flag);
+// The value of the option `flag` at args[*i]: after its '=', or the next argument
+// (then *i moves onto it). Error "FLAG: expected a value" when there is no next
+// argument or it is an option. REQUIRES: is_option(args[*i], flag).
+Result<std::string> option_value(const std::vector<std::string>& args, size_t* i,
+                                 std::string_view flag);
+
+// An http:// or https:// URL with a host, as libcurl parses it. Error:
+//   --places-url: expected an http:// or https:// URL with a host, got "ftp://x"
+Result<bool> check_places_url(std::string_view url);
+// An IPv4 or IPv6 literal or a syntactically valid host name (it may still not
+// resolve: the caller resolves it before binding anything). Error:
+//   --host: expected an IPv4 or IPv6 address or a host name, got "999.1.1.1"
+Result<bool> check_host_syntax(std::string_view host);
+// --admin-port N must not be a port one of the herd's servers listens on (from the
+// topology, or --port-base): "--admin-port 12000: used by server Riley".
+Result<bool> check_admin_port(const ServeOptions& options, const Topology& topology);
 
 // Whether any option of kRunOptionsHelp was given (`herd node` refuses them).
 bool has_run_only_options(const ServeOptions& options);
@@ -44,6 +69,9 @@ bool has_run_only_options(const ServeOptions& options);
 // the file, line and key: "f.json: line 2: links.drop: must be a probability, ...".
 Result<FaultSetup> make_fault_setup(const ServeOptions& options, const Topology& topology,
                                     std::string_view faults_text);
+
+// A seed: an integer in 0..2^64-1; the error names the flag and the range.
+Result<uint64_t> parse_seed_option(std::string_view flag, std::string_view text);
 
 // An integer flag value in [min, max]; the error names the flag and the range.
 Result<int64_t> parse_int_option(std::string_view flag, std::string_view text, int64_t min,

@@ -18,8 +18,10 @@
 #include "net/herd_host.h"
 #include "sim/bench_cli.h"
 #include "sim/cli.h"
-#include "sim/trace.h"
+#include "sim/serve_checks.h"
 #include "sim/sim_cli.h"
+#include "sim/trace.h"
+#include "sim/version.h"
 
 namespace herd {
 namespace {
@@ -74,7 +76,7 @@ void print_usage(FILE* out) {
   for (const Command& command : kCommands) {
     fprintf(out, "  %-22s %s\n", command.usage, command.summary);
   }
-  fprintf(out, "\n`herd COMMAND --help` shows a command's options.\n");
+  fprintf(out, "\n`herd COMMAND --help` shows a command's options; `herd --version` the version.\n");
 }
 
 void print_command_help(const Command& command) {
@@ -164,6 +166,11 @@ int serve(Topology topology, std::vector<std::string> hosted, ServeOptions optio
   } else {
     options.host.places.key = key;
   }
+  if (const std::string parts = components_text(topology); !parts.empty()) {
+    fprintf(stderr, "herd: warning: topology %s %s (%s): an update reaches only its origin's component\n",
+            topology.name.c_str(), topology.links.empty() ? "has no links" : "is not connected",
+            parts.c_str());
+  }
   size_t count = hosted.size();
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -238,7 +245,9 @@ int prepare(const Command& command, const Args& args, ServeOptions* options,
   int last_port = options->host.port_base + static_cast<int>(topology->nodes.size()) - 1;
   if (options->host.port_base > 0 && last_port > 65535) {
     return usage_error("--port-base: " + std::to_string(options->host.port_base) + " + " +
-                       std::to_string(topology->nodes.size() - 1) + " servers exceeds 65535");
+                       std::to_string(topology->nodes.size() - 1) + " servers exceeds 65535 (at most " +
+                       std::to_string(65536 - static_cast<int>(topology->nodes.size())) + " for " +
+                       std::to_string(topology->nodes.size()) + " servers)");
   }
   if (options->host.peer_port_offset > 0 && options->host.port_base != 0) {
     for (size_t i = 0; i < topology->nodes.size(); ++i) {
@@ -290,9 +299,15 @@ int run_command(const Args& args) {
   if (!options.positional.empty()) {
     return usage_error("run: unexpected argument \"" + options.positional[0] + "\"");
   }
-  if (int status = prepare_faults(topology, &options); status >= 0) return status;
+  if (Result<bool> admin = check_admin_port(options, topology); !admin.ok()) {
+    return usage_error(admin.error());
+  }
   std::vector<std::string> hosted;
   for (const TopologyNode& node : topology.nodes) hosted.push_back(node.name);
+  if (Result<bool> setup = check_serve_setup(options, topology, hosted); !setup.ok()) {
+    return usage_error(setup.error());
+  }
+  if (int status = prepare_faults(topology, &options); status >= 0) return status;
   return serve(std::move(topology), std::move(hosted), std::move(options));
 }
 
@@ -309,15 +324,16 @@ int node_command(const Args& args) {
   }
   const std::string& name = options.positional[0];
   if (topology.find(name) == nullptr) {
-    std::string names;
-    for (const TopologyNode& node : topology.nodes) {
-      names += (names.empty() ? "" : ", ") + node.name;
-    }
+    std::vector<std::string> names;
+    for (const TopologyNode& node : topology.nodes) names.push_back(node.name);
     return usage_error("node: no server named \"" + name + "\" in " + options.topology_path +
-                       " (servers: " + names + ")");
+                       " (servers: " + names_text(names) + ")");
   }
   if (options.host.port_base == 0) {
     return usage_error("--port-base: 0 (ephemeral ports) is valid only for herd run");
+  }
+  if (Result<bool> setup = check_serve_setup(options, topology, {name}); !setup.ok()) {
+    return usage_error(setup.error());
   }
   return serve(std::move(topology), {name}, std::move(options));
 }
@@ -327,8 +343,16 @@ int help_command(const Args& args) {
     print_usage(stdout);
     return 0;
   }
+  if (args[0] == "-h" || args[0] == "--help") {
+    print_command_help(*find_command("help"));
+    return 0;
+  }
   const Command* command = find_command(args[0]);
-  if (command == nullptr) return usage_error("help: unknown command \"" + args[0] + "\"");
+  if (command == nullptr) {
+    std::vector<std::string> names;
+    for (const Command& c : kCommands) names.push_back(c.name);
+    return usage_error("help: unknown command \"" + args[0] + "\" (commands: " + names_text(names) + ")");
+  }
   if (command->run == run_command || command->run == node_command || command->run == help_command) {
     print_command_help(*command);
     return 0;
@@ -348,6 +372,10 @@ int main(int argc, char** argv) {
   std::string first = argv[1];
   Args rest(argv + 2, argv + argc);
   if (first == "-h" || first == "--help") return help_command({});
+  if (first == "--version") {
+    printf("herd %s\n", kHerdVersion);
+    return 0;
+  }
   const Command* command = find_command(first);
   if (command == nullptr) {
     return usage_error("unknown command \"" + first + "\" (see herd --help)");

@@ -152,7 +152,14 @@ ReplayResult replay_trace(std::istream& in, std::string_view source, const std::
     const std::string error = writer->close(replayer.nodes());
     if (!error.empty()) return bad(error);
   }
-  result.status = ReplayResult::Status::kMatch;
+  result.status = result.ended ? ReplayResult::Status::kMatch : ReplayResult::Status::kCutShort;
+  if (!result.ended && result.inputs == 0) {
+    result.message = name + ": only a header, no input and no end line (a recording cut short)";
+  } else if (!result.ended) {
+    result.message = name + ": " + std::to_string(result.inputs) +
+                     " inputs replayed and every output matches, but there is no end line (a recording cut "
+                     "short), so the final state is unchecked";
+  }
   return result;
 }
 

@@ -15,11 +15,18 @@ namespace herd {
 class TraceWriter;
 
 struct ReplayResult {
-  enum class Status { kMatch, kDiverged, kBadTrace };
+  enum class Status {
+    kMatch,     // Every output matched, and the end line's count and digest.
+    kDiverged,  // An output, the count of inputs or the final digest differs.
+    kCutShort,  // Every output matched, but there is no end line to check.
+    kBadTrace,  // Not a trace, or a malformed line (a bad end line's digest too).
+  };
   Status status = Status::kBadTrace;
   uint64_t inputs = 0;   // Inputs replayed (up to and including a divergent one).
   bool ended = false;    // The trace had its end line.
-  std::string message;   // kDiverged: the first divergent event; kBadTrace: what is wrong.
+  std::string message;   // What happened, for a person, beginning with the trace's
+                         // name (not for kMatch): "x.trace: line 4: ...",
+                         // "x: is a directory", "x: No such file or directory".
 };
 
 // `source` names the trace in messages. When `rewrite` is given, every replayed

@@ -1,21 +1,25 @@
 // What `herd sim` reports: the figures of one run, as a readable table or as one
-// JSON object. Every figure but wall_ms and the rates derived from it is a function
-// of the scenario and the seed; numbers are printed from integers (json_bytes.h), so
-// the same run prints the same bytes everywhere.
+// JSON object, and the checks the run passed or failed. Every figure but wall_ms and
+// the rates derived from it is a function of the scenario and the seed; numbers are
+// printed from integers (json_bytes.h), so the same run prints the same bytes
+// everywhere.
 //
-// JSON keys: seed, scenario, topology, servers, links, updates, converged,
-// superseded (updates that missed servers which all got a newer record of the
-// same client), lost (the rest: updates - converged - superseded),
-// latency_ms {p50, p95, p99, max} (IAMAT to the last server, converged updates only),
-// msgs_per_update (flood messages handed to links, per update), bounds {tree: n-1,
-// flood: 2m-(n-1)}, residue (fraction of (up server, reported client) pairs whose
-// final record is not the client's newest), digest (state_digest of every server),
-// events, deliveries, duplicates (deliveries of an update to a server that had it
-// already), dropped, cut, hops {mean, max} (at first arrival), clients {iamat,
-// whatsat, replies, invalid, refused, unanswered (lost with a crashed server), places_failures}, sim_ms, wall_ms,
-// compression (sim_ms / wall_ms; wall_ms times the event loop only), deliveries_per_s
-// (per wall-clock second of the event loop), checks
-// (failed expectations, empty when all held), notes.
+// JSON keys: seed, scenario, topology, servers, links, components (connected
+// components of the topology), updates, converged (updates that reached every
+// server), superseded (updates that missed servers which all got a newer record of
+// the same client; never counted in converged), lost (the rest: updates - converged
+// - superseded), latency_ms {p50, p95, p99, max} (IAMAT to the last server,
+// converged updates only), msgs_per_update (flood messages handed to links, per
+// update), bounds {tree, flood} (what one update costs over a spanning tree and by
+// flooding: n-1 and 2m-(n-1) of its origin's component; see bounds_per), residue
+// (fraction of (up server, reported client) pairs whose final record is not the
+// client's newest), digest (state_digest of every server), events, deliveries,
+// duplicates (deliveries of an update to a server that had it already), dropped,
+// cut, overflow, hops {mean, max} (at first arrival), clients {iamat, whatsat,
+// replies, invalid, refused, unanswered (lost with a crashed server),
+// places_failures}, sim_ms, wall_ms, compression (sim_ms / wall_ms; wall_ms times
+// the event loop only), deliveries_per_s (per wall-clock second of the event loop),
+// checks (every check, passed or not: [{"name", "figure", "bound", "pass"}]), notes.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -25,14 +29,33 @@
 
 namespace herd {
 
+// One check of a run: an `expect` key of the scenario (named after it), the run
+// having finished within max_events ("max_events"), or a broken invariant of the
+// simulator itself (listed only when it fails). `figure` and `bound` are JSON
+// number text, rounded towards failing (a min's figure down, a max's up), so the
+// printed figure is on the bound's failing side exactly when the check fails.
+struct Check {
+  std::string name;
+  std::string figure;
+  std::string bound;
+  bool pass = false;
+  std::string failure;  // When !pass: one sentence for stderr.
+};
+
 struct Report {
   std::string scenario, topology;
   uint64_t seed = 0;
-  int servers = 0, links = 0;
+  int servers = 0, links = 0, components = 1;
   uint64_t updates = 0, converged = 0, superseded = 0, untracked = 0;
   int64_t latency_p50_ns = 0, latency_p95_ns = 0, latency_p99_ns = 0, latency_max_ns = 0;
   uint64_t sends = 0;  // Flood messages handed to links.
-  uint64_t bound_tree = 0, bound_flood = 0;
+  // The bounds per update are bound_tree / bounds_per and bound_flood / bounds_per:
+  // with one component, n-1 and 2m-(n-1) over 1. With several, an update floods only
+  // its origin's component, so each update counts its own component's bounds and
+  // bounds_per is the number of updates (the number of servers, each counting its
+  // component's, when there is none): never the n-1 of servers it cannot reach, and
+  // never below zero.
+  uint64_t bound_tree = 0, bound_flood = 0, bounds_per = 1;
   uint64_t residue_stale = 0, residue_pairs = 0;
   uint64_t digest = 0;
   uint64_t events = 0, deliveries = 0, duplicates = 0, dropped = 0, cut = 0, overflow = 0;
@@ -44,18 +67,23 @@ struct Report {
   uint64_t places_failures = 0;
   int64_t sim_ns = 0;
   int64_t wall_ns = 0;  // Measured by the caller around the run; 0 when not.
-  std::vector<std::string> checks;  // Failed expectations and broken invariants.
-  std::vector<std::string> notes;   // E.g. a timeline action the fault layer refused.
+  std::vector<Check> checks;       // Every check, in the order they are printed.
+  std::vector<std::string> notes;  // E.g. a timeline action the fault layer refused.
+
+  bool passed() const;  // Every check passed.
 };
 
 std::string report_text(const Report& r);
 // One line, no '\n'. Without wall figures when with_wall is false (for comparing runs).
 std::string report_json(const Report& r, bool with_wall = true);
-// The scenario's expectations that the report misses, one sentence each.
-std::vector<std::string> failed_expectations(const Report& r, const Expect& expect);
-// What `herd sim` prints when r.checks is not empty: each failed check, then the
-// seed and the command that replays the run:
-//   herd sim: check failed: converged 3 of 5 updates, below converged_min 1.000000
+// One check per `expect` key the scenario gives, in a fixed order: converged_min,
+// converged_or_superseded_min, residue_max, latency_max_ms, msgs_per_update_max.
+std::vector<Check> expectation_checks(const Report& r, const Expect& expect);
+// The max_events check: `cut_short` when the run stopped with events still due.
+Check max_events_check(const Report& r, uint64_t max_events, bool cut_short, int64_t end_ns);
+// What `herd sim` prints when a check failed: each failure, then the seed and the
+// command that replays the run:
+//   herd sim: check failed: converged 3 of 5 updates (0.600000), below converged_min 1.000000
 //   herd sim: seed 7; replay with: herd sim sim/scenarios/x.json --seed 7
 std::string failure_text(const Report& r, const std::string& scenario_path);
 

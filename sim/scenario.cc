@@ -84,21 +84,23 @@ std::optional<Error> parse_workload(const JsonField& f, Workload* w) {
   return std::nullopt;
 }
 
+// A fraction in [0, 1] under `key`, in parts per million, when present.
+std::optional<Error> fraction_member(const JsonField& f, std::string_view key, std::optional<uint64_t>* ppm) {
+  if (!f.optional(key)) return std::nullopt;
+  Result<double> v = number_member(f, key, 0, 1, 0);
+  if (!v.ok()) return Error{v.error()};
+  *ppm = ppm_of(v.value());
+  return std::nullopt;
+}
+
 std::optional<Error> parse_expect(const JsonField& f, Expect* x) {
-  if (auto e = f.expect_object({"converged_min", "residue_max", "latency_max_ms",
-                                "msgs_per_update_max"})) {
+  if (auto e = f.expect_object({"converged_min", "converged_or_superseded_min", "residue_max",
+                                "latency_max_ms", "msgs_per_update_max"})) {
     return e;
   }
-  if (f.optional("converged_min")) {
-    Result<double> v = number_member(f, "converged_min", 0, 1, 0);
-    if (!v.ok()) return Error{v.error()};
-    x->converged_min_ppm = ppm_of(v.value());
-  }
-  if (f.optional("residue_max")) {
-    Result<double> v = number_member(f, "residue_max", 0, 1, 0);
-    if (!v.ok()) return Error{v.error()};
-    x->residue_max_ppm = ppm_of(v.value());
-  }
+  if (auto e = fraction_member(f, "converged_min", &x->converged_min_ppm)) return e;
+  if (auto e = fraction_member(f, "converged_or_superseded_min", &x->converged_or_superseded_min_ppm)) return e;
+  if (auto e = fraction_member(f, "residue_max", &x->residue_max_ppm)) return e;
   if (f.optional("latency_max_ms")) {
     Result<double> v = number_member(f, "latency_max_ms", 0, 1e9, 0);
     if (!v.ok()) return Error{v.error()};
@@ -126,6 +128,23 @@ Result<FaultPlan> parse_plan(const JsonDoc& doc, const JsonField& root, const To
       parse_fault_plan(json_text_of(plan_doc), doc.source(), fault_topology(topology));
   if (!plan.ok()) return relocate_error(plan.error(), doc.source(), doc, root);
   return plan;
+}
+
+// Every timeline event must come due within the run, or it would silently never
+// happen. Checked on the file's own entries, so the error names the entry's line.
+std::optional<Error> check_timeline_ends(const JsonField& root, const Scenario& s) {
+  const std::optional<JsonField> timeline = root.optional("timeline");
+  if (!timeline || !timeline->value().IsArray()) return std::nullopt;
+  const int64_t end_ms = (s.duration_ns + s.drain_ns) / kNsPerMs;
+  for (size_t i = 0; i < timeline->value().Size(); ++i) {
+    const JsonField event = timeline->element(i);
+    const std::optional<JsonField> at = event.value().IsObject() ? event.optional("at_ms") : std::nullopt;
+    if (!at || !at->value().IsInt64() || at->value().GetInt64() <= end_ms) continue;
+    return at->error(std::to_string(at->value().GetInt64()) + " is after the run's end at " +
+                     std::to_string(end_ms) + " ms (duration_ms " + std::to_string(s.duration_ns / kNsPerMs) +
+                     " + drain_ms " + std::to_string(s.drain_ns / kNsPerMs) + ")");
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -205,6 +224,7 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source,
   Result<FaultPlan> plan = parse_plan(doc, root, s.topology);
   if (!plan.ok()) return Error{plan.error()};
   s.plan = std::move(plan.value());
+  if (auto e = check_timeline_ends(root, s)) return *e;
   if (s.name.empty()) s.name = s.topology.name;
   return s;
 }

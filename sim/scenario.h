@@ -11,13 +11,17 @@
 //                 "moving": true, "fresh_clients": false, "client_skew_ms": 500, "server_skew_ms": 20,
 //                 "places_latency_ms": 50, "places_failure": 0.01,
 //                 "bursts": [{"at_ms": 2000, "duration_ms": 500, "iamat_per_s": 400}]},
-//    "expect": {"converged_min": 1.0, "residue_max": 0.0, "latency_max_ms": 800,
-//               "msgs_per_update_max": 56},
+//    "expect": {"converged_min": 1.0, "converged_or_superseded_min": 1.0,
+//               "residue_max": 0.0, "latency_max_ms": 800, "msgs_per_update_max": 56},
 //    "links": {...}, "link_overrides": [...], "timeline": [...]}   // the faults file
 //
 // A topology path is resolved relative to the scenario file. Unknown keys are
-// errors. Every error names the file, the line and the key:
+// errors, and so is a timeline event after the run's end (duration_ms + drain_ms).
+// Every error names the file, the line and the key:
 //   "sim/scenarios/x.json: line 7: workload.clients: must be an integer in 1..1000000"
+//   "x.json: line 9: timeline[2].crash: unknown server 'Bob' (servers: n0, n1, n2)"
+//   "x.json: line 12: timeline[3].at_ms: 90000 is after the run's end at 70000 ms
+//    (duration_ms 10000 + drain_ms 60000)"
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -56,9 +60,11 @@ struct Workload {
 };
 
 // Checks on the report; absent ones are not checked. converged_min counts the
-// updates that converged or were superseded (report.h).
+// updates that reached every server; converged_or_superseded_min also those
+// overtaken by their client's newer update (report.h).
 struct Expect {
   std::optional<uint64_t> converged_min_ppm;  // Of updates.
+  std::optional<uint64_t> converged_or_superseded_min_ppm;
   std::optional<uint64_t> residue_max_ppm;
   std::optional<int64_t> latency_max_ns;
   std::optional<uint64_t> msgs_per_update_max_milli;

@@ -1,16 +1,20 @@
 #include "sim/sim_cli.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
-#include <charconv>
 #include <cstdio>
-#include <optional>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sim/cli.h"
 #include "sim/determinism.h"
 #include "node/hash.h"
-#include "sim/replay.h"
+#include "node/json_bytes.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
@@ -21,64 +25,132 @@ namespace {
 
 constexpr const char* kSimUsage =
     "usage: herd sim SCENARIO.json [--seed N] [--json] [--record TRACE] [--check-determinism]\n"
+    "                [--output FILE] [--progress | --quiet]\n"
     "  Runs a scenario in virtual time and prints its report.\n"
     "  --seed N               the run's seed (0..18446744073709551615); wins over the scenario's\n"
     "  --json                 print the report as one JSON object\n"
     "  --record TRACE         write every input to every node to TRACE (JSON lines) for `herd replay`\n"
     "  --check-determinism    run twice and compare every input and output; report the first difference\n"
     "  --sync MODE            anti-entropy: off, link-up or periodic (wins over the scenario's \"sync\")\n"
+    "  --output FILE          write the report (or the determinism result) to FILE, not stdout\n"
+    "  --progress             show progress on stderr (default: when stderr is a terminal)\n"
+    "  --quiet                no progress\n"
     "Exit status: 0 ok, 1 a check failed, 2 bad usage or scenario.\n";
 
-constexpr const char* kReplayUsage =
-    "usage: herd replay TRACE [--record OUT]\n"
-    "  Feeds a trace's inputs to fresh nodes and checks every output.\n"
-    "  --record OUT   write the replayed inputs as a trace to OUT (identical for a good trace)\n"
-    "Exit status: 0 every output matched, 1 a divergence (the first is named), 2 bad usage or trace.\n";
+// Events between two looks at the wall clock: cheap next to the events themselves.
+constexpr uint64_t kProgressEvents = 16384;
+constexpr auto kProgressInterval = std::chrono::milliseconds(500);
 
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "herd: %s\n", message.c_str());
   return 2;
 }
 
-// Takes "--flag VALUE" or "--flag=VALUE"; *i moves past what it used.
-std::optional<std::string> flag_value(int argc, char** argv, int* i, std::string_view flag, std::string* error) {
-  std::string_view arg = argv[*i];
-  if (arg.size() > flag.size() && arg.starts_with(flag) && arg[flag.size()] == '=') {
-    return std::string(arg.substr(flag.size() + 1));
-  }
-  if (*i + 1 >= argc) {
-    *error = std::string(flag) + ": expected a value";
-    return std::nullopt;
-  }
-  return std::string(argv[++*i]);
-}
+// One line on stderr, rewritten in place: sim time, the run's end, events. The only
+// wall clock of `herd sim` besides the report's wall_ms (the simulator has none).
+class ProgressLine {
+ public:
+  ProgressLine(std::string name, int64_t end_ns, bool terminal)
+      : name_(std::move(name)), end_ns_(end_ns), terminal_(terminal) {}
 
-bool is_flag(std::string_view arg, std::string_view flag) {
-  return arg == flag || (arg.starts_with(flag) && arg.size() > flag.size() && arg[flag.size()] == '=');
-}
+  void update(int64_t now_ns, uint64_t events) {
+    const auto now = std::chrono::steady_clock::now();
+    if (shown_ && now < next_) return;
+    next_ = now + kProgressInterval;
+    const int64_t percent = end_ns_ > 0 ? now_ns * 100 / end_ns_ : 100;
+    std::string line = "herd sim: " + name_ + ": sim " + std::to_string(now_ns / 1'000'000) + " of " +
+                       std::to_string(end_ns_ / 1'000'000) + " ms (" + std::to_string(percent) + "%), " +
+                       std::to_string(events) + " events";
+    const size_t width = line.size();
+    if (line.size() < width_) line.append(width_ - line.size(), ' ');
+    width_ = width;
+    std::fprintf(stderr, "\r%s", line.c_str());
+    std::fflush(stderr);
+    shown_ = true;
+  }
 
-struct SimFlags {
-  std::string scenario_path;
-  std::optional<uint64_t> seed;
-  bool json = false;
-  std::string record;
-  bool check_determinism = false;
-  std::optional<SyncMode> sync;
+  // A terminal gets its line erased, so the report starts clean; a file keeps it.
+  void finish() {
+    if (!shown_) return;
+    if (terminal_) std::fprintf(stderr, "\r%s\r", std::string(width_, ' ').c_str());
+    else std::fputc('\n', stderr);
+    std::fflush(stderr);
+  }
+
+ private:
+  std::string name_;
+  int64_t end_ns_;
+  bool terminal_;
+  bool shown_ = false;
+  size_t width_ = 0;
+  std::chrono::steady_clock::time_point next_;
+};
+
+// Where the report goes: stdout, or --output FILE (opened before the run, so a bad
+// path fails at once).
+class ReportOut {
+ public:
+  Result<bool> open(const std::string& path) {
+    path_ = path;
+    if (path.empty()) return true;
+    file_ = std::fopen(path.c_str(), "w");
+    if (file_ == nullptr) return Error{"--output " + path + ": " + std::strerror(errno)};
+    return true;
+  }
+  ~ReportOut() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  // Writes and closes; "" or the write error.
+  std::string write(const std::string& text) {
+    FILE* out = file_ != nullptr ? file_ : stdout;
+    bool ok = std::fputs(text.c_str(), out) >= 0;
+    ok = std::fflush(out) == 0 && ok;
+    if (file_ != nullptr) {
+      ok = std::fclose(file_) == 0 && ok;
+      file_ = nullptr;
+    }
+    if (ok) return "";
+    return (path_.empty() ? std::string("stdout") : "--output " + path_) + ": " + std::strerror(errno);
+  }
+
+ private:
+  std::string path_;
+  FILE* file_ = nullptr;
 };
 
 std::string replay_hint(const SimFlags& flags, uint64_t seed) {
   return "herd sim " + flags.scenario_path + " --seed " + std::to_string(seed);
 }
 
-int determinism(const Scenario& scenario, const SimFlags& flags, uint64_t seed) {
-  const DeterminismResult r = check_determinism(scenario, seed);
-  if (r.same) {
-    std::printf("herd sim: deterministic: two runs of %s with seed %llu gave the same %llu inputs and outputs, "
-                "digest %s\n",
-                flags.scenario_path.c_str(), static_cast<unsigned long long>(seed),
-                static_cast<unsigned long long>(r.inputs), hex16(r.digest).c_str());
-    return 0;
+std::string determinism_json(const DeterminismResult& r, const Scenario& scenario, uint64_t seed) {
+  std::string o = "{\"deterministic\":" + std::string(r.same ? "true" : "false") + ",\"scenario\":";
+  append_json_bytes(o, scenario.name);
+  o += ",\"seed\":" + std::to_string(seed) + ",\"inputs\":" + std::to_string(r.inputs);
+  o += ",\"digest\":\"" + hex16(r.digest) + "\"";
+  if (!r.same) {
+    o += ",\"first_difference\":" + (r.first_difference ? std::to_string(*r.first_difference) : "null");
+    o += ",\"run1\":";
+    append_json_bytes(o, r.run1);
+    o += ",\"run2\":";
+    append_json_bytes(o, r.run2);
   }
+  return o + "}\n";
+}
+
+int determinism(const Scenario& scenario, const SimFlags& flags, uint64_t seed, ReportOut& out) {
+  const DeterminismResult r = check_determinism(scenario, seed);
+  std::string text;
+  if (flags.json) {
+    text = determinism_json(r, scenario, seed);
+  } else if (r.same) {
+    text = "herd sim: deterministic: two runs of " + flags.scenario_path + " with seed " + std::to_string(seed) +
+           " gave the same " + std::to_string(r.inputs) + " inputs and outputs, digest " + hex16(r.digest) + "\n";
+  }
+  if (const std::string error = out.write(text); !error.empty()) {
+    std::fprintf(stderr, "herd: %s\n", error.c_str());
+    return 1;
+  }
+  if (r.same) return 0;
   std::fprintf(stderr, "herd sim: NOT deterministic: %s\n", replay_hint(flags, seed).c_str());
   if (r.first_difference) {
     std::fprintf(stderr, "  first difference at event %llu\n",
@@ -91,7 +163,12 @@ int determinism(const Scenario& scenario, const SimFlags& flags, uint64_t seed) 
   return 1;
 }
 
-int run_sim(const Scenario& scenario, const SimFlags& flags, uint64_t seed) {
+bool progress_wanted(const SimFlags& flags) {
+  if (flags.progress == SimFlags::Progress::kAuto) return isatty(STDERR_FILENO) == 1;
+  return flags.progress == SimFlags::Progress::kOn;
+}
+
+int run_sim(const Scenario& scenario, const SimFlags& flags, uint64_t seed, ReportOut& out) {
   Simulator sim(scenario, seed);
   std::unique_ptr<TraceWriter> writer;
   if (!flags.record.empty()) {
@@ -100,116 +177,104 @@ int run_sim(const Scenario& scenario, const SimFlags& flags, uint64_t seed) {
     writer = std::move(w.value());
     sim.add_observer(writer.get());
   }
-  // The only clock read: around the event loop, for the report's wall_ms and rate.
+  std::unique_ptr<ProgressLine> progress;
+  if (progress_wanted(flags)) {
+    progress = std::make_unique<ProgressLine>(scenario.name, scenario.duration_ns + scenario.drain_ns,
+                                              isatty(STDERR_FILENO) == 1);
+    sim.set_progress(kProgressEvents, [&](int64_t now_ns, uint64_t events) { progress->update(now_ns, events); });
+  }
+  // Around the event loop, for the report's wall_ms and rate.
   const auto start = std::chrono::steady_clock::now();
   sim.run_events();
   const auto end = std::chrono::steady_clock::now();
+  if (progress) progress->finish();
   Report report = sim.report();
   report.wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count();
   if (writer) {
     const std::string error = writer->close(sim.nodes());
-    if (!error.empty()) return usage_error(error);
+    if (!error.empty()) {
+      std::fprintf(stderr, "herd: --record: %s\n", error.c_str());
+      return 1;
+    }
   }
-  const std::string out = flags.json ? report_json(report) + "\n" : report_text(report);
-  std::fputs(out.c_str(), stdout);
-  std::fflush(stdout);
-  if (report.checks.empty()) return 0;
+  if (const std::string error = out.write(flags.json ? report_json(report) + "\n" : report_text(report));
+      !error.empty()) {
+    std::fprintf(stderr, "herd: %s\n", error.c_str());
+    return 1;
+  }
+  if (report.passed()) return 0;
   std::fputs(failure_text(report, flags.scenario_path).c_str(), stderr);
   return 1;
 }
 
 }  // namespace
 
-int sim_command(int argc, char** argv) {
+Result<SimFlags> parse_sim_flags(const std::vector<std::string>& args) {
   SimFlags flags;
-  for (int i = 0; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    std::string error;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
     if (arg == "--help" || arg == "-h") {
-      std::fputs(kSimUsage, stdout);
-      return 0;
+      flags.help = true;
     } else if (arg == "--json") {
       flags.json = true;
     } else if (arg == "--check-determinism") {
       flags.check_determinism = true;
-    } else if (is_flag(arg, "--seed")) {
-      std::optional<std::string> v = flag_value(argc, argv, &i, "--seed", &error);
-      if (!v) return usage_error(error);
-      uint64_t seed = 0;
-      const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), seed);
-      if (v->empty() || ec != std::errc() || end != v->data() + v->size()) {
-        return usage_error("--seed: expected an integer in 0..18446744073709551615, got '" + *v + "'");
+    } else if (arg == "--progress" || arg == "--quiet") {
+      const auto want = arg == "--progress" ? SimFlags::Progress::kOn : SimFlags::Progress::kOff;
+      if (flags.progress != SimFlags::Progress::kAuto && flags.progress != want) {
+        return Error{"--progress and --quiet: give one of them"};
       }
-      flags.seed = seed;
-    } else if (is_flag(arg, "--record")) {
-      std::optional<std::string> v = flag_value(argc, argv, &i, "--record", &error);
-      if (!v) return usage_error(error);
-      if (v->empty()) return usage_error("--record: expected a file name");
-      flags.record = *v;
-    } else if (is_flag(arg, "--sync")) {
-      std::optional<std::string> v = flag_value(argc, argv, &i, "--sync", &error);
-      if (!v) return usage_error(error);
-      flags.sync = parse_sync_mode(*v);
-      if (!flags.sync) return usage_error("--sync: expected off, link-up or periodic, got '" + *v + "'");
-    } else if (arg.starts_with("-") && arg != "-") {
-      return usage_error("sim: unknown option '" + std::string(arg) + "' (see herd sim --help)");
+      flags.progress = want;
+    } else if (is_option(arg, "--seed")) {
+      Result<std::string> v = option_value(args, &i, "--seed");
+      if (!v.ok()) return Error{v.error()};
+      Result<uint64_t> seed = parse_seed_option("--seed", v.value());
+      if (!seed.ok()) return Error{seed.error()};
+      flags.seed = seed.value();
+    } else if (is_option(arg, "--sync")) {
+      Result<std::string> v = option_value(args, &i, "--sync");
+      if (!v.ok()) return Error{v.error()};
+      flags.sync = parse_sync_mode(v.value());
+      if (!flags.sync) return Error{"--sync: expected off, link-up or periodic, got \"" + v.value() + "\""};
+    } else if (is_option(arg, "--record") || is_option(arg, "--output")) {
+      const std::string flag = arg.substr(0, arg.find('='));
+      Result<std::string> v = option_value(args, &i, flag);
+      if (!v.ok()) return Error{v.error()};
+      if (v.value().empty()) return Error{flag + ": expected a file name"};
+      (flag == "--record" ? flags.record : flags.output) = v.value();
+    } else if (is_option_word(arg)) {
+      return Error{"sim: unknown option '" + arg + "' (see herd sim --help)"};
     } else if (flags.scenario_path.empty()) {
-      flags.scenario_path = std::string(arg);
+      flags.scenario_path = arg;
     } else {
-      return usage_error("sim: one scenario only (got '" + flags.scenario_path + "' and '" + std::string(arg) + "')");
+      return Error{"sim: one scenario only (got '" + flags.scenario_path + "' and '" + arg + "')"};
     }
   }
-  if (flags.scenario_path.empty()) {
-    std::fputs(kSimUsage, stderr);
-    return 2;
+  if (!flags.help && flags.scenario_path.empty()) {
+    return Error{"sim: expected a SCENARIO file (see herd sim --help)"};
+  }
+  if (!flags.record.empty() && flags.record == flags.output) {
+    return Error{"--record and --output: the same file " + flags.record};
+  }
+  return flags;
+}
+
+int sim_command(int argc, char** argv) {
+  Result<SimFlags> parsed = parse_sim_flags(std::vector<std::string>(argv, argv + argc));
+  if (!parsed.ok()) return usage_error(parsed.error());
+  const SimFlags& flags = parsed.value();
+  if (flags.help) {
+    std::fputs(kSimUsage, stdout);
+    return 0;
   }
   Result<Scenario> scenario = load_scenario(flags.scenario_path);
   if (!scenario.ok()) return usage_error(scenario.error());
   if (flags.sync) scenario.value().sync.mode = *flags.sync;
+  ReportOut out;
+  if (Result<bool> opened = out.open(flags.output); !opened.ok()) return usage_error(opened.error());
   const uint64_t seed = flags.seed.value_or(scenario.value().seed.value_or(1));
-  if (flags.check_determinism) return determinism(scenario.value(), flags, seed);
-  return run_sim(scenario.value(), flags, seed);
-}
-
-int replay_command(int argc, char** argv) {
-  std::string trace, record;
-  for (int i = 0; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    std::string error;
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kReplayUsage, stdout);
-      return 0;
-    } else if (is_flag(arg, "--record")) {
-      std::optional<std::string> v = flag_value(argc, argv, &i, "--record", &error);
-      if (!v) return usage_error(error);
-      if (v->empty()) return usage_error("--record: expected a file name");
-      record = *v;
-    } else if (arg.starts_with("-") && arg != "-") {
-      return usage_error("replay: unknown option '" + std::string(arg) + "' (see herd replay --help)");
-    } else if (trace.empty()) {
-      trace = std::string(arg);
-    } else {
-      return usage_error("replay: one trace only");
-    }
-  }
-  if (trace.empty()) {
-    std::fputs(kReplayUsage, stderr);
-    return 2;
-  }
-  const ReplayResult r = replay_file(trace, record);
-  switch (r.status) {
-    case ReplayResult::Status::kMatch:
-      std::printf("herd replay: %s: %llu inputs replayed, every output matches%s\n", trace.c_str(),
-                  static_cast<unsigned long long>(r.inputs),
-                  r.ended ? ", final state digest matches" : " (no end line: the recording was cut short)");
-      return 0;
-    case ReplayResult::Status::kDiverged:
-      std::fprintf(stderr, "herd replay: %s\n", r.message.c_str());
-      return 1;
-    case ReplayResult::Status::kBadTrace:
-      break;
-  }
-  return usage_error(r.message);
+  if (flags.check_determinism) return determinism(scenario.value(), flags, seed, out);
+  return run_sim(scenario.value(), flags, seed, out);
 }
 
 }  // namespace herd

@@ -22,6 +22,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -47,6 +48,15 @@ class Simulator {
 
   // Receives every input of every node (traces, determinism checks). Not owned.
   void add_observer(InputObserver* observer);
+
+  // Called from run_events() after every `every_events` events with the virtual
+  // time and the events so far, e.g. to show progress: the simulator reads no clock,
+  // its caller may. REQUIRES: every_events > 0; the callback does not touch the run.
+  using Progress = std::function<void(int64_t now_ns, uint64_t events)>;
+  void set_progress(uint64_t every_events, Progress progress) {
+    progress_every_ = every_events;
+    progress_ = std::move(progress);
+  }
 
   // Runs to the end. Call once.
   void run_events();
@@ -129,6 +139,8 @@ class Simulator {
   void host_request(const CommandOutcome& outcome);
   void resume(int node);
   void start_workload();
+  void add_bounds(Report* r) const;
+  void add_checks(Report* r) const;
 
   const Scenario& scenario_;
   uint64_t seed_;
@@ -156,6 +168,8 @@ class Simulator {
   std::unordered_map<std::string, uint32_t> client_index_;
   UpdateTracker tracker_;
   StoreWatcher watcher_;
+  Progress progress_;
+  uint64_t progress_every_ = 0;
 
   int64_t now_ns_ = 0;
   int64_t ready_ns_ = -1;

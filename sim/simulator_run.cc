@@ -1,6 +1,8 @@
 // The Simulator's run loop, its fault timeline, and its report.
 #include <algorithm>
 #include <cassert>
+#include <string_view>
+#include <unordered_map>
 
 #include "sim/simulator.h"
 
@@ -63,6 +65,7 @@ void Simulator::run_events() {
   }
   if (links_up()) start_workload();
   const int64_t end_ns = scenario_.duration_ns + scenario_.drain_ns;
+  uint64_t progress_in = progress_every_;
   while (!queue_.empty() && queue_.top().time_ns <= end_ns) {
     if (events_ >= scenario_.max_events) {
       hit_event_limit_ = true;
@@ -71,6 +74,10 @@ void Simulator::run_events() {
     const SimEvent e = queue_.pop();
     ++events_;
     now_ns_ = e.time_ns;
+    if (progress_ && --progress_in == 0) {
+      progress_in = progress_every_;
+      progress_(now_ns_, events_);
+    }
     const int node = static_cast<int>(e.a);
     Input in;
     switch (e.kind) {
@@ -201,8 +208,7 @@ Report Simulator::report() const {
   r.latency_p50_ns = rank(50), r.latency_p95_ns = rank(95), r.latency_p99_ns = rank(99);
   r.latency_max_ns = latencies.empty() ? 0 : latencies.back();
   r.sends = watcher_.flood_messages();
-  r.bound_tree = static_cast<uint64_t>(n_ - 1);
-  r.bound_flood = 2 * static_cast<uint64_t>(r.links) - r.bound_tree;
+  add_bounds(&r);
   const std::vector<std::string>& newest = watcher_.newest();
   for (int s = 0; s < n_; ++s) {
     if (crashed_[static_cast<size_t>(s)]) continue;
@@ -232,18 +238,70 @@ Report Simulator::report() const {
   r.iamats = iamats_, r.whatsats = whatsats_, r.replies = replies_, r.invalid = invalid_;
   r.refused = refused_, r.lost = lost_, r.places_failures = places_.failures();
   r.sim_ns = now_ns_;
-  r.notes = notes_;
-  if (bad_replies_ > 0) r.checks.push_back(std::to_string(bad_replies_) + " replies were neither AT nor '?' lines");
+  if (const std::string parts = components_text(scenario_.topology); !parts.empty()) {
+    r.notes.push_back("topology not connected, " + parts +
+                      ": an update reaches only its origin's component, so none converges");
+  }
+  r.notes.insert(r.notes.end(), notes_.begin(), notes_.end());
+  add_checks(&r);
+  return r;
+}
+
+// Bounds per update over its origin's component (report.h): one component gives
+// the classic n-1 and 2m-(n-1).
+void Simulator::add_bounds(Report* r) const {
+  const std::vector<std::vector<int>> parts = scenario_.topology.components();
+  r->components = static_cast<int>(parts.size());
+  const auto links = static_cast<uint64_t>(scenario_.topology.links.size());
+  if (parts.size() <= 1) {
+    r->bound_tree = static_cast<uint64_t>(n_ > 0 ? n_ - 1 : 0);
+    r->bound_flood = 2 * links - r->bound_tree;
+    r->bounds_per = 1;
+    return;
+  }
+  std::vector<int> part_of(static_cast<size_t>(n_));
+  for (size_t c = 0; c < parts.size(); ++c) {
+    for (int node : parts[c]) part_of[static_cast<size_t>(node)] = static_cast<int>(c);
+  }
+  std::unordered_map<std::string_view, int> index;  // Looked up, never iterated.
+  for (int s = 0; s < n_; ++s) index.emplace(scenario_.topology.nodes[static_cast<size_t>(s)].name, s);
+  std::vector<uint64_t> part_links(parts.size(), 0);
+  for (const auto& link : scenario_.topology.links) {
+    ++part_links[static_cast<size_t>(part_of[static_cast<size_t>(index.at(link.first))])];
+  }
+  r->bound_tree = r->bound_flood = 0;
+  auto count = [&](int origin) {
+    const auto c = static_cast<size_t>(part_of[static_cast<size_t>(origin)]);
+    const uint64_t tree = parts[c].size() - 1;
+    r->bound_tree += tree;
+    r->bound_flood += 2 * part_links[c] - tree;
+  };
+  for (uint32_t u = 0; u < tracker_.updates(); ++u) count(tracker_.origin(u));
+  r->bounds_per = tracker_.updates();
+  if (r->bounds_per == 0) {
+    for (int s = 0; s < n_; ++s) count(s);
+    r->bounds_per = static_cast<uint64_t>(n_);
+  }
+}
+
+// max_events first (a run cut short makes every other figure partial), then the
+// scenario's expectations, then the simulator's own invariants when they break.
+void Simulator::add_checks(Report* r) const {
+  r->checks.push_back(max_events_check(*r, scenario_.max_events, hit_event_limit_,
+                                       scenario_.duration_ns + scenario_.drain_ns));
+  for (Check& check : expectation_checks(*r, scenario_.expect)) r->checks.push_back(std::move(check));
+  if (bad_replies_ > 0) {
+    r->checks.push_back({"replies_well_formed", std::to_string(bad_replies_), "0", false,
+                         std::to_string(bad_replies_) + " replies were neither AT nor '?' lines"});
+  }
   uint64_t pending = 0;
   for (const auto& d : drivers_) pending += d->node().pending_places();
   const uint64_t asked = iamats_ + whatsats_ - refused_;
   if (replies_ + lost_ + pending != asked) {
-    r.checks.push_back("commands answered " + std::to_string(replies_) + " + lost " + std::to_string(lost_) +
-                       " + pending " + std::to_string(pending) + " != asked " + std::to_string(asked));
+    r->checks.push_back({"commands_answered", std::to_string(replies_ + lost_ + pending), std::to_string(asked), false,
+                         "commands answered " + std::to_string(replies_) + " + lost " + std::to_string(lost_) +
+                             " + pending " + std::to_string(pending) + " != asked " + std::to_string(asked)});
   }
-  if (hit_event_limit_) r.notes.push_back("stopped at max_events " + std::to_string(scenario_.max_events));
-  for (std::string& failed : failed_expectations(r, scenario_.expect)) r.checks.push_back(std::move(failed));
-  return r;
 }
 
 }  // namespace herd

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,6 +64,39 @@ bool parse_listening(std::string_view line, std::string* name, int* port) {
   return !name->empty() && *port > 0 && *port < 65536;
 }
 
+// A pseudo-terminal's master side, its slave's path in `slave`; -1 on error.
+int open_pty(char* slave, size_t size) {
+  const int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return -1;
+  if (::grantpt(master) != 0 || ::unlockpt(master) != 0 || ::ptsname_r(master, slave, size) != 0) {
+    ::close(master);
+    return -1;
+  }
+  return master;
+}
+
+// In a forked child (async-signal-safe calls only): a new session whose
+// controlling terminal is `slave`, with a child of ours, in a process group of its
+// own, as the terminal's foreground job, so we are a background job. Returns the
+// terminal's descriptor, or -1.
+int background_tty(const char* slave) {
+  if (::setsid() < 0) return -1;
+  const int fd = ::open(slave, O_RDWR);  // A session leader's first terminal: controlling.
+  if (fd < 0 || ::ioctl(fd, TIOCSCTTY, 0) != 0) return -1;
+  const pid_t foreground = ::fork();
+  if (foreground == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ::setpgid(0, 0);
+    // Holds nothing open, so the herd's output pipe ends when the herd does.
+    for (int i = 0; i < 1024; ++i) ::close(i);
+    for (;;) ::pause();
+  }
+  if (foreground < 0) return -1;
+  ::setpgid(foreground, foreground);  // Also here: the child may not have run yet.
+  if (::tcsetpgrp(fd, foreground) != 0) return -1;
+  return fd;
+}
+
 }  // namespace
 
 std::string herd_root() { return env_or("HERD_ROOT", "."); }
@@ -117,6 +151,14 @@ bool HerdProcess::start(const std::vector<std::string>& args, int ready_timeout_
     ::close(fds[1]);
     return false;
   }
+  int tty_master = -1;
+  char tty_slave[128] = "";
+  if (want_background_tty_ && (tty_master = open_pty(tty_slave, sizeof tty_slave)) < 0) {
+    error_ = std::string("pseudo-terminal: ") + std::strerror(errno);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return false;
+  }
   std::string bin = herd_bin();
   std::vector<std::string> argv_store = {bin};
   argv_store.insert(argv_store.end(), args.begin(), args.end());
@@ -150,7 +192,9 @@ bool HerdProcess::start(const std::vector<std::string>& args, int ready_timeout_
     if (::getppid() != parent) ::_exit(126);
     ::dup2(fds[1], STDOUT_FILENO);
     ::dup2(fds[1], STDERR_FILENO);
-    int devnull = in_fds[0] >= 0 ? in_fds[0] : ::open("/dev/null", O_RDONLY);
+    int devnull = tty_master >= 0  ? background_tty(tty_slave)
+                  : in_fds[0] >= 0 ? in_fds[0]
+                                   : ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
     ::execve(argv[0], argv.data(), envp.data());
     const char msg[] = "herd e2e: execve failed\n";
@@ -159,7 +203,7 @@ bool HerdProcess::start(const std::vector<std::string>& args, int ready_timeout_
   }
   ::close(fds[1]);
   if (in_fds[0] >= 0) ::close(in_fds[0]);
-  stdin_fd_ = in_fds[1];
+  stdin_fd_ = tty_master >= 0 ? tty_master : in_fds[1];
   pid_ = pid;
   out_fd_ = fds[0];
   reader_ = std::thread([this] { drain(); });

@@ -83,6 +83,11 @@ class HerdProcess {
   void use_stdin_pipe() { want_stdin_pipe_ = true; }
   bool write_stdin(std::string_view bytes);  // Every byte, or false (never SIGPIPE).
   void close_stdin();
+  // Before start(): the child's stdin becomes a terminal (a pseudo-terminal this
+  // process holds) of which the child is a background job, as `herd run &` in an
+  // interactive shell: another process group of its session is in the foreground.
+  // write_stdin() then types into that terminal.
+  void use_background_tty() { want_background_tty_ = true; }
 
   // SIGTERM, then up to `term_timeout_ms` for the exit, then SIGKILL. Returns how the
   // child ended; harmless when it already ended (returns that status again).
@@ -102,8 +107,10 @@ class HerdProcess {
 
   pid_t pid_ = -1;
   int out_fd_ = -1;
-  int stdin_fd_ = -1;            // The write end of the child's stdin pipe.
+  int stdin_fd_ = -1;            // The write end of the child's stdin pipe, or the
+                                 // master side of its terminal.
   bool want_stdin_pipe_ = false;
+  bool want_background_tty_ = false;
   std::thread reader_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -184,6 +191,26 @@ std::string time_string(int64_t offset_ns = 0);
 // matching [+-]\d+\.\d{9}; `sign`, when not 0, must be the diff's sign.
 bool is_at_reply(std::string_view reply, std::string_view server, std::string_view id,
                  std::string_view loc, std::string_view time, char sign = 0);
+
+// A `herd` command that ends by itself (sim, replay, a refused start): its exit
+// status and what it wrote to stdout and to stderr, apart. Stdin is /dev/null. The
+// child is killed when it has not ended after `timeout_ms`.
+struct BatchRun {
+  ExitStatus status;
+  std::string out, err;
+  bool timed_out = false;
+};
+struct BatchOptions {
+  // As root, run the child as user and group 65534 ("nobody"), so that file
+  // permissions apply to it; exits 126 when that is not allowed.
+  bool drop_root = false;
+  std::string cwd;  // Empty: this process's.
+};
+BatchRun run_herd(const std::vector<std::string>& args, int timeout_ms = 30'000,
+                  const BatchOptions& options = {});
+
+// Writes `text` to `path` (truncating); false on error.
+bool write_text_file(const std::string& path, std::string_view text);
 
 // The first line of `text`, without its '\n' (all of it when there is none).
 std::string first_line(std::string_view text);

@@ -81,7 +81,9 @@ TEST_CASE("fault plan: errors name the line of the value") {
                      "  {\"at_ms\": 2,\n   \"crash\": \"Bob\"}]}";
   const Result<FaultPlan> parsed = parse_fault_plan(text, "f.json", test_topology());
   REQUIRE_FALSE(parsed.ok());
-  CHECK(parsed.error() == "f.json: line 4: timeline[1].crash: unknown server 'Bob'");
+  CHECK(parsed.error() ==
+        "f.json: line 4: timeline[1].crash: unknown server 'Bob' (servers: Riley, Jaquez, Juzang, "
+        "Campbell, Bernard)");
 }
 
 TEST_CASE("fault plan: errors name the source and the key") {
@@ -115,7 +117,8 @@ TEST_CASE("fault plan: errors name the source and the key") {
       {R"({"timeline": [{"at_ms": 1.5, "heal_all": true}]})",
        "f.json: line 1: timeline[0].at_ms: must be an integer in 0..1000000000"},
       {R"({"timeline": [{"at_ms": 1, "heal_all": true}, {"at_ms": 2, "crash": "Bob"}]})",
-       "f.json: line 1: timeline[1].crash: unknown server 'Bob'"},
+       "f.json: line 1: timeline[1].crash: unknown server 'Bob' (servers: Riley, Jaquez, Juzang, "
+       "Campbell, Bernard)"},
       {R"({"timeline": [{"at_ms": 1, "crash": "Riley", "restart": "Riley"}]})",
        "f.json: line 1: timeline[0]: needs exactly one of cut, heal, partition, set, heal_all, crash, restart, "
        "blackhole, reset, pause, resume"},

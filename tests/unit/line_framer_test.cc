@@ -98,5 +98,48 @@ TEST_CASE("framer: a line may point into the chunk or the framer's buffer") {
   CHECK(framer.buffered_bytes() == 0);
 }
 
+// Feeds each chunk, dropping every over-long line with skip_long_line; then EOF.
+Framed frame_skipping(const std::vector<std::string>& chunks, size_t max, int* skipped) {
+  LineFramer framer(max);
+  Framed out;
+  std::string_view line;
+  *skipped = 0;
+  for (const std::string& chunk : chunks) {
+    framer.feed(chunk);
+    for (;;) {
+      LineFramer::Status status = framer.next(&line);
+      if (status == LineFramer::Status::kNeedMore) break;
+      if (status == LineFramer::Status::kTooLong) {
+        ++*skipped;
+        framer.skip_long_line();
+        continue;
+      }
+      out.lines.emplace_back(line);
+    }
+  }
+  while (framer.finish(&line) == LineFramer::Status::kLine) out.lines.emplace_back(line);
+  return out;
+}
+
+TEST_CASE("framer: skip_long_line drops the long line and frames the next ones") {
+  int skipped = 0;
+  // The long line ends in the same chunk, in a later chunk, or spans many chunks.
+  CHECK(frame_skipping({"a\n" + std::string(20, 'x') + "\nb\n"}, 8, &skipped).lines == Lines{"a", "b"});
+  CHECK(skipped == 1);
+  CHECK(frame_skipping({"1234567", "89", "abc", "\r\nnext\n"}, 8, &skipped).lines == Lines{"next"});
+  CHECK(skipped == 1);
+  CHECK(frame_skipping({std::string(9, 'y'), std::string(50, 'y'), "y\nc", "d\n"}, 8, &skipped).lines ==
+        Lines{"cd"});
+  CHECK(skipped == 1);
+  // Two long lines, and a long one cut by EOF, whose rest is not a line.
+  CHECK(frame_skipping({std::string(9, 'a') + "\n" + std::string(9, 'b') + "\nok\n" + std::string(30, 'c')}, 8,
+                       &skipped)
+            .lines == Lines{"ok"});
+  CHECK(skipped == 3);
+  // At the cap exactly, a line is a line.
+  CHECK(frame_skipping({"12345678\n"}, 8, &skipped).lines == Lines{"12345678"});
+  CHECK(skipped == 0);
+}
+
 }  // namespace
 }  // namespace herd

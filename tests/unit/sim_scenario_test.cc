@@ -68,7 +68,7 @@ TEST_CASE("scenario: errors name file, line and key") {
   // The faults-file part: parsed by the link layer, re-anchored to the scenario.
   CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n\"timeline\": [\n"
                  " {\"at_ms\": 1, \"cut\": [\"n0\", \"n1\"]},\n {\"at_ms\": 2,\n \"crash\": \"zz\"}]}") ==
-        "s.json: line 5: timeline[1].crash: unknown server 'zz'");
+        "s.json: line 5: timeline[1].crash: unknown server 'zz' (servers: n0, n1, n2, n3, n4)");
   CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n\"links\": {\"drop\": 2}}")
             .starts_with("s.json: line 2: links.drop: "));
   // An inline topology: parsed by the topology parser, re-anchored likewise.
@@ -83,6 +83,28 @@ TEST_CASE("scenario: errors name file, line and key") {
                  "{\"at_ms\": 5, \"duration_ms\": 10, \"iamat_per_s\": 9},\n{\"at_ms\": 6, \"duration_ms\": 1}]}}") ==
         "s.json: line 3: workload.bursts[1]: bursts must be in time order and not overlap");
   CHECK(error_of("{\"topology\": \"ring5.json\",\n \"duration_ms\": 10,,}").starts_with("s.json: line 2, column"));
+}
+
+TEST_CASE("scenario: an unknown server lists the valid ones; a late timeline event is an error") {
+  CHECK(error_of("{\"topology\": {\"random\": {\"nodes\": 30}}, \"duration_ms\": 10,\n"
+                 "\"link_overrides\": [{\"between\": [\"r0000\",\n \"Bob\"], \"drop\": 1}]}") ==
+        "s.json: line 2: link_overrides[0].between: unknown server 'Bob' (servers: r0000, r0001, r0002, r0003, "
+        "r0004, r0005, r0006, r0007, r0008, r0009, r0010, r0011, r0012, r0013, r0014, r0015, r0016, r0017, "
+        "r0018, r0019 and 10 more)");
+  CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 1000, \"drain_ms\": 500,\n\"timeline\": [\n"
+                 " {\"at_ms\": 1500, \"crash\": \"n1\"},\n {\"at_ms\": 200, \"restart\": \"n1\"},\n"
+                 " {\"at_ms\": 1501, \"heal_all\": true}]}") ==
+        "s.json: line 5: timeline[2].at_ms: 1501 is after the run's end at 1500 ms (duration_ms 1000 + "
+        "drain_ms 500)");
+  CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n \"expect\": {\"converged\": 1}}") ==
+        "s.json: line 2: expect.converged: unknown key (expected one of: converged_min, "
+        "converged_or_superseded_min, residue_max, latency_max_ms, msgs_per_update_max)");
+  Result<Scenario> s = parse_scenario("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n"
+                                      " \"expect\": {\"converged_or_superseded_min\": 0.5}}",
+                                      "s.json", root() + "/topologies");
+  REQUIRE(s.ok());
+  CHECK(s.value().expect.converged_or_superseded_min_ppm == 500'000u);
+  CHECK_FALSE(s.value().expect.converged_min_ppm);
 }
 
 TEST_CASE("scenario: a random topology is connected and as dense as asked") {

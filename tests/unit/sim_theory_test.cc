@@ -74,11 +74,13 @@ TEST_CASE("sim: no faults, constant delay: exact convergence, message count and 
       CHECK(r.superseded == 0);
       CHECK(r.bound_flood == 2 * m - (n - 1));
       CHECK(r.bound_tree == n - 1);
+      CHECK(r.bounds_per == 1);
+      CHECK(r.components == 1);
       CHECK(r.sends == r.updates * (2 * m - (n - 1)));  // msgs_per_update exactly 2m-(n-1).
       CHECK(r.residue_stale == 0);
       CHECK(r.dropped == 0);
       CHECK(r.cut == 0);
-      CHECK(r.checks.empty());
+      CHECK(r.passed());
       const UpdateTracker& u = sim.updates();
       int64_t worst = 0;
       for (uint32_t i = 0; i < u.updates(); ++i) {
@@ -136,7 +138,7 @@ TEST_CASE("sim: randomized runs keep the invariants (a failure names its seed)")
     // and the final records are the newest everywhere.
     CHECK(r.converged + r.superseded == r.updates);
     CHECK(r.residue_stale == 0);
-    CHECK(r.checks.empty());
+    CHECK(r.passed());
     CHECK(r.replies + r.lost == r.iamats + r.whatsats - r.refused);
   }
 }
@@ -146,9 +148,15 @@ TEST_CASE("sim: a failed expectation names the seed and the command that replays
       "workload": {"clients": 10, "iamat_per_s": 10}, "links": {"drop": 1.0},
       "expect": {"converged_min": 1.0}})");
   const Report r = Simulator(s, 7).run();
-  REQUIRE(r.checks.size() == 1);
+  REQUIRE(r.checks.size() == 2);
+  CHECK(r.checks[0].name == "max_events");
+  CHECK(r.checks[0].pass);
+  CHECK(r.checks[1].name == "converged_min");
+  CHECK_FALSE(r.checks[1].pass);
+  CHECK(r.checks[1].bound == "1.000000");
   const std::string text = failure_text(r, "x.json");
-  CHECK(text.find("herd sim: check failed: converged or superseded 0 of") != std::string::npos);
+  CHECK(text.find("herd sim: check failed: converged 0 of " + std::to_string(r.updates) +
+                  " updates (0.000000), below converged_min 1.000000\n") != std::string::npos);
   CHECK(text.find("seed 7; replay with: herd sim x.json --seed 7") != std::string::npos);
 }
 
@@ -160,7 +168,7 @@ TEST_CASE("sim: crash and restart: refused clients, lost records, no stale reads
   CHECK(r.refused > 0);
   CHECK(r.link_lost > 0);  // Floods to a crashed server die at the link while it is down.
   CHECK(r.converged < r.updates);
-  CHECK(r.checks.empty());
+  CHECK(r.passed());
 }
 
 }  // namespace

@@ -393,5 +393,29 @@ TEST_CASE("files: read_text_file and load_topology") {
   fs::remove(p);
 }
 
+TEST_CASE("topology: connected components, and the names of many in one line") {
+  Topology t;
+  for (const char* name : {"a", "b", "c", "d", "e"}) t.nodes.push_back({name, "127.0.0.1", 1});
+  CHECK(t.components() == std::vector<std::vector<int>>{{0}, {1}, {2}, {3}, {4}});
+  CHECK(components_text(t) == "5 components: [a], [b], [c], [d], [e]");
+  t.links = {{"e", "b"}, {"c", "a"}, {"b", "d"}};
+  CHECK(t.components() == std::vector<std::vector<int>>{{0, 2}, {1, 3, 4}});
+  CHECK(components_text(t) == "2 components: [a, c], [b, d, e]");
+  t.links.emplace_back("c", "d");
+  CHECK(t.components() == std::vector<std::vector<int>>{{0, 1, 2, 3, 4}});
+  CHECK(components_text(t) == "");
+
+  std::vector<std::string> names;
+  for (int i = 0; i < 25; ++i) names.push_back("n" + std::to_string(i));
+  CHECK(names_text({}) == "");
+  CHECK(names_text({"x"}) == "x");
+  CHECK(names_text(names, 3) == "n0, n1, n2 and 22 more");
+  CHECK(names_text(names).ends_with("n18, n19 and 5 more"));
+  Topology many;
+  for (int i = 0; i < 12; ++i) many.nodes.push_back({"s" + std::to_string(i), "127.0.0.1", 1});
+  CHECK(components_text(many) ==
+        "12 components: [s0], [s1], [s2], [s3], [s4], [s5], [s6], [s7], [s8], [s9] and 2 more");
+}
+
 }  // namespace
 }  // namespace herd
