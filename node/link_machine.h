@@ -84,6 +84,7 @@ class LinkMachine {
   const std::string& peer_name() const { return peer_; }
   const LinkStats& stats() const { return stats_; }
   bool full() const { return full_; }
+  int64_t last_recv_ns() const { return last_recv_ns_; }  // When the link last heard its peer.
 
   // The server (re)starts: the dialer dials at once; the acceptor waits.
   void start(int64_t now_ns, Effects* out);

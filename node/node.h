@@ -73,6 +73,7 @@ class Node final : private SyncHost {
   const NodeCounters& counters() const { return counters_; }
   const LinkMachine& link(int peer) const { return links_[static_cast<size_t>(peer)]; }
   const SyncStats& sync_stats() const { return sync_.stats(); }
+  bool sync_active(int peer) const { return sync_.active(peer); }
   const OfferNote& last_offer() const { return last_offer_; }
   size_t pending_places() const { return pending_.size(); }
   int peer_index(std::string_view name) const;  // -1 when not a neighbour.

@@ -174,6 +174,10 @@ int64_t SyncEngine::on_clock(Now now, Rng& rng, SyncHost& host, Effects* out) {
 void SyncEngine::on_message(int peer, std::string_view line, Now now, SyncHost& host, Effects* out) {
   std::optional<SyncMessage> m = parse_sync(line);
   PerLink& l = links_[static_cast<size_t>(peer)];
+  // Any word from the peer on our session is progress: its timeout starts again.
+  if (m && l.mine.sid != 0 && (m->sid == l.mine.sid || m->kind == SyncKind::kRec)) {
+    l.mine.deadline_ns = now.mono_ns + config_.session_timeout_ns;
+  }
   bool expected = m.has_value();
   if (m) {
     switch (m->kind) {

@@ -25,8 +25,9 @@
 // and replies never wait for it. A
 // queue holds at most `queue_bytes_max`; output past it is dropped and the session
 // ends "incomplete", so another follows. KEYS carry at most `keys_per_message` keys;
-// a responder keeps at most `keys_max` keys of one session. A session that has not
-// ended after `session_timeout` is abandoned. A message lost at the link (down,
+// a responder keeps at most `keys_max` keys of one session. A session that has heard
+// nothing from the other side for `session_timeout` is abandoned and started again
+// (messages of a lossy channel get lost; a long, paced one keeps hearing RECs). A message lost at the link (down,
 // queue full) aborts the session. Malformed or unexpected messages are counted
 // (`bad`), logged by the node, and ignored.
 #pragma once
@@ -55,7 +56,7 @@ struct SyncConfig {
   SyncMode mode = SyncMode::kLinkUp;
   int64_t interval_ns = 5'000'000'000;      // kPeriodic: one session per interval.
   uint64_t bytes_per_s = 1u << 20;          // Per link.
-  int64_t session_timeout_ns = 10'000'000'000;
+  int64_t session_timeout_ns = 2'000'000'000;  // Without a message of the session.
   uint64_t keys_per_message = 256;
   uint64_t queue_bytes_max = 8u << 20;      // Per link.
   uint64_t keys_max = 4'000'000;            // Per session, at the responder.

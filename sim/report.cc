@@ -37,7 +37,7 @@ std::string checks_json(const std::vector<Check>& checks) {
   return out + "]";
 }
 
-// "  checks            converged_min  0.995893  bound 0.990000  pass", one line each.
+// "  checks            reached_all_min  0.995893  bound 0.990000  pass", one line each.
 void append_checks_text(std::string& o, const std::vector<Check>& checks) {
   size_t name_width = 0, figure_width = 0, bound_width = 0;
   for (const Check& c : checks) {
@@ -73,8 +73,8 @@ std::string report_text(const Report& r) {
   o += "herd sim: " + r.scenario + ", seed " + std::to_string(r.seed) + ", topology " + r.topology +
        " (" + std::to_string(r.servers) + " servers, " + std::to_string(r.links) + " links)\n";
   row("updates", std::to_string(r.updates) + (r.untracked ? " (+" + std::to_string(r.untracked) + " untracked)" : ""));
-  row("converged", std::to_string(r.converged) + " (" + percent(r.converged, r.updates) + ")  superseded " +
-                        std::to_string(r.superseded) + "  lost " + std::to_string(r.updates - r.converged - r.superseded));
+  row("reached all", std::to_string(r.reached_all) + " (" + percent(r.reached_all, r.updates) + ")  superseded " +
+                        std::to_string(r.superseded) + "  lost " + std::to_string(r.updates - r.reached_all - r.superseded));
   row("latency ms", "p50 " + ms3(r.latency_p50_ns) + "  p95 " + ms3(r.latency_p95_ns) + "  p99 " +
                         ms3(r.latency_p99_ns) + "  max " + ms3(r.latency_max_ns));
   row("msgs/update", ratio_text(r.sends, r.updates, 3) + "  (bounds: tree " + bound_text(r.bound_tree, r.bounds_per) +
@@ -84,8 +84,29 @@ std::string report_text(const Report& r) {
   row("link faults", "dropped " + std::to_string(r.dropped) + "  cut " + std::to_string(r.cut) +
                          "  blackholed " + std::to_string(r.blackholed) + "  overflow " +
                          std::to_string(r.overflow) + "  lost at links " + std::to_string(r.link_lost));
+  row("holds at end", std::to_string(r.residue_pairs - r.residue_stale) + " of " + std::to_string(r.residue_pairs) +
+                         " server-client pairs hold the newest record" +
+                         (r.first_behind.empty() ? "" : " (first behind: " + r.first_behind + ")"));
   row("residue", ratio_text(r.residue_stale, r.residue_pairs, 6) + " (" + std::to_string(r.residue_stale) +
                      " of " + std::to_string(r.residue_pairs) + " server-client pairs stale)");
+  if (r.last_fault_ns >= 0) {
+    row("after faults", std::to_string(r.fault_stale) + " pairs stale at the last fault (" + ms3(r.last_fault_ns) +
+                            " ms); repaired " + std::to_string(r.fault_repaired) + ", p50 " + ms3(r.repair_p50_ns) +
+                            " ms, max " + ms3(r.repair_max_ns) + " ms; never " + std::to_string(r.fault_never));
+  }
+  row("sync", "sessions " + std::to_string(r.sync_sessions) + "  messages " + std::to_string(r.sync_messages) +
+                  "  bytes " + std::to_string(r.sync_bytes) + "  records " + std::to_string(r.sync_records_stored) +
+                  " stored of " + std::to_string(r.sync_records_sent) + " sent  (" +
+                  ratio_text(r.sync_messages, r.updates, 3) + " msgs and " + ratio_text(r.sync_bytes, r.updates, 1) +
+                  " bytes per update" +
+                  (r.heals > 0 ? "; " + ratio_text(r.sync_messages, r.heals, 1) + " msgs and " +
+                                     ratio_text(r.sync_bytes, r.heals, 1) + " bytes per heal"
+                               : "") +
+                  ")");
+  row("safety", "store regressions " + std::to_string(r.store_regressions) + "  serve regressions " +
+                    std::to_string(r.serve_regressions) + "  malformed replies " + std::to_string(r.malformed_replies) +
+                    "  answered twice " + std::to_string(r.answered_twice) + "  monotonic-read violations " +
+                    std::to_string(r.monotonic_read_violations));
   row("clients", "iamat " + std::to_string(r.iamats) + "  whatsat " + std::to_string(r.whatsats) +
                      "  replies " + std::to_string(r.replies) + "  '?' " + std::to_string(r.invalid) +
                      "  refused " + std::to_string(r.refused) + "  unanswered " + std::to_string(r.lost) +
@@ -109,14 +130,43 @@ std::string report_json(const Report& r, bool with_wall) {
   o += ",\"servers\":" + std::to_string(r.servers) + ",\"links\":" + std::to_string(r.links);
   o += ",\"components\":" + std::to_string(r.components);
   o += ",\"updates\":" + std::to_string(r.updates) + ",\"untracked\":" + std::to_string(r.untracked);
-  o += ",\"converged\":" + std::to_string(r.converged) + ",\"superseded\":" + std::to_string(r.superseded);
-  o += ",\"lost\":" + std::to_string(r.updates - r.converged - r.superseded);
+  o += ",\"reached_all\":" + std::to_string(r.reached_all) + ",\"superseded\":" + std::to_string(r.superseded);
+  o += ",\"lost\":" + std::to_string(r.updates - r.reached_all - r.superseded);
   o += ",\"latency_ms\":{\"p50\":" + ms3(r.latency_p50_ns) + ",\"p95\":" + ms3(r.latency_p95_ns) +
        ",\"p99\":" + ms3(r.latency_p99_ns) + ",\"max\":" + ms3(r.latency_max_ns) + "}";
   o += ",\"msgs_per_update\":" + ratio_text(r.sends, r.updates, 3);
   o += ",\"bounds\":{\"tree\":" + bound_text(r.bound_tree, r.bounds_per) +
        ",\"flood\":" + bound_text(r.bound_flood, r.bounds_per) + "}";
   o += ",\"residue\":" + ratio_text(r.residue_stale, r.residue_pairs, 6);
+  o += ",\"holds_at_end\":{\"holding\":" + std::to_string(r.residue_pairs - r.residue_stale) +
+       ",\"pairs\":" + std::to_string(r.residue_pairs) + ",\"first_behind\":";
+  append_json_bytes(o, r.first_behind);
+  o += "}";
+  if (r.last_fault_ns >= 0) {
+    o += ",\"after_faults\":{\"last_fault_ms\":" + ms3(r.last_fault_ns) + ",\"stale\":" +
+         std::to_string(r.fault_stale) + ",\"repaired\":" + std::to_string(r.fault_repaired) +
+         ",\"never\":" + std::to_string(r.fault_never) + ",\"p50_ms\":" + ms3(r.repair_p50_ns) +
+         ",\"max_ms\":" + ms3(r.repair_max_ns) + "}";
+  }
+  o += ",\"sync\":{\"sessions\":" + std::to_string(r.sync_sessions) + ",\"messages\":" +
+       std::to_string(r.sync_messages) + ",\"bytes\":" + std::to_string(r.sync_bytes) +
+       ",\"records_sent\":" + std::to_string(r.sync_records_sent) + ",\"records_stored\":" +
+       std::to_string(r.sync_records_stored) + ",\"heals\":" + std::to_string(r.heals) +
+       ",\"messages_per_update\":" + ratio_text(r.sync_messages, r.updates, 3) +
+       ",\"bytes_per_update\":" + ratio_text(r.sync_bytes, r.updates, 1) +
+       ",\"messages_per_heal\":" + ratio_text(r.sync_messages, r.heals, 1) +
+       ",\"bytes_per_heal\":" + ratio_text(r.sync_bytes, r.heals, 1) + "}";
+  o += ",\"safety\":{\"store_regressions\":" + std::to_string(r.store_regressions) +
+       ",\"serve_regressions\":" + std::to_string(r.serve_regressions) +
+       ",\"malformed_replies\":" + std::to_string(r.malformed_replies) +
+       ",\"answered_twice\":" + std::to_string(r.answered_twice) +
+       ",\"monotonic_read_violations\":" + std::to_string(r.monotonic_read_violations) + "}";
+  o += ",\"residue_series\":[";
+  for (size_t i = 0; i < r.residue_series.size(); ++i) {
+    if (i > 0) o += ",";
+    o += "[" + ms3(r.residue_series[i].first) + "," + std::to_string(r.residue_series[i].second) + "]";
+  }
+  o += "]";
   o += ",\"digest\":\"" + hex16(r.digest) + "\"";
   o += ",\"events\":" + std::to_string(r.events) + ",\"deliveries\":" + std::to_string(r.deliveries);
   o += ",\"duplicates\":" + std::to_string(r.duplicates) + ",\"dropped\":" + std::to_string(r.dropped);

@@ -5,10 +5,17 @@
 // everywhere.
 //
 // JSON keys: seed, scenario, topology, servers, links, components (connected
-// components of the topology), updates, converged (updates that reached every
-// server), superseded (updates that missed servers which all got a newer record of
-// the same client; never counted in converged), lost (the rest: updates - converged
-// - superseded), latency_ms {p50, p95, p99, max} (IAMAT to the last server,
+// components of the topology), updates, reached_all (updates a copy of which reached
+// every server at some point), superseded (updates that missed servers which all got
+// a newer record of the same client; never counted in reached_all), lost (the rest:
+// updates - reached_all - superseded), holds_at_end {holding, pairs, first_behind}
+// (the final state: (live server, reported client) pairs where the server holds the
+// client's newest record), after_faults {last_fault_ms, stale, repaired, never,
+// p50_ms, max_ms} (the pairs stale at the last fault and how long each took to be
+// repaired), sync {sessions, messages, bytes, records_sent, records_stored, heals,
+// messages_per_update, bytes_per_update, messages_per_heal, bytes_per_heal},
+// safety {store_regressions, serve_regressions, malformed_replies, answered_twice,
+// monotonic_read_violations}, residue_series [[t_ms, stale pairs], ...], latency_ms {p50, p95, p99, max} (IAMAT to the last server,
 // converged updates only), msgs_per_update (flood messages handed to links, per
 // update), bounds {tree, flood} (what one update costs over a spanning tree and by
 // flooding: n-1 and 2m-(n-1) of its origin's component; see bounds_per), residue
@@ -46,7 +53,7 @@ struct Report {
   std::string scenario, topology;
   uint64_t seed = 0;
   int servers = 0, links = 0, components = 1;
-  uint64_t updates = 0, converged = 0, superseded = 0, untracked = 0;
+  uint64_t updates = 0, reached_all = 0, superseded = 0, untracked = 0;
   int64_t latency_p50_ns = 0, latency_p95_ns = 0, latency_p99_ns = 0, latency_max_ns = 0;
   uint64_t sends = 0;  // Flood messages handed to links.
   // The bounds per update are bound_tree / bounds_per and bound_flood / bounds_per:
@@ -56,7 +63,24 @@ struct Report {
   // component's, when there is none): never the n-1 of servers it cannot reach, and
   // never below zero.
   uint64_t bound_tree = 0, bound_flood = 0, bounds_per = 1;
-  uint64_t residue_stale = 0, residue_pairs = 0;
+  uint64_t residue_stale = 0, residue_pairs = 0;  // At the end: stale pairs of all pairs.
+  std::string first_behind;                      // "client c0007 at server n3", or "".
+  // After the last fault (last_fault_ns -1: none): pairs stale then, repaired since,
+  // never repaired, and the repair times.
+  int64_t last_fault_ns = -1;
+  uint64_t fault_stale = 0, fault_repaired = 0, fault_never = 0;
+  int64_t repair_p50_ns = 0, repair_max_ns = 0;
+  // The liveness check's moment and what it found (converge_after_faults_ms).
+  bool liveness_checked = false;
+  int64_t liveness_at_ns = 0;
+  uint64_t liveness_stale = 0;
+  std::string liveness_behind;
+  // Anti-entropy, over every server.
+  uint64_t sync_sessions = 0, sync_messages = 0, sync_bytes = 0, sync_records_sent = 0, sync_records_stored = 0;
+  uint64_t heals = 0;  // Timeline events that end a fault: heal, heal_all, restart, resume.
+  uint64_t store_regressions = 0, serve_regressions = 0, malformed_replies = 0, answered_twice = 0;
+  uint64_t monotonic_read_violations = 0;
+  std::vector<std::pair<int64_t, uint64_t>> residue_series;  // (sim ns, stale pairs).
   uint64_t digest = 0;
   uint64_t events = 0, deliveries = 0, duplicates = 0, dropped = 0, cut = 0, overflow = 0;
   uint64_t blackholed = 0;
@@ -76,14 +100,18 @@ struct Report {
 std::string report_text(const Report& r);
 // One line, no '\n'. Without wall figures when with_wall is false (for comparing runs).
 std::string report_json(const Report& r, bool with_wall = true);
-// One check per `expect` key the scenario gives, in a fixed order: converged_min,
-// converged_or_superseded_min, residue_max, latency_max_ms, msgs_per_update_max.
+// One check per `expect` key the scenario gives, in a fixed order: reached_all_min,
+// reached_all_or_superseded_min, residue_max, latency_max_ms, msgs_per_update_max,
+// converge_after_faults_ms, monotonic_reads_max.
 std::vector<Check> expectation_checks(const Report& r, const Expect& expect);
+// The safety checks every run has: stores_monotonic, serves_held,
+// replies_well_formed, answered_once (figure: violations; bound 0).
+std::vector<Check> safety_checks(const Report& r);
 // The max_events check: `cut_short` when the run stopped with events still due.
 Check max_events_check(const Report& r, uint64_t max_events, bool cut_short, int64_t end_ns);
 // What `herd sim` prints when a check failed: each failure, then the seed and the
 // command that replays the run:
-//   herd sim: check failed: converged 3 of 5 updates (0.600000), below converged_min 1.000000
+//   herd sim: check failed: converged 3 of 5 updates (0.600000), below reached_all_min 1.000000
 //   herd sim: seed 7; replay with: herd sim sim/scenarios/x.json --seed 7
 std::string failure_text(const Report& r, const std::string& scenario_path);
 

@@ -48,16 +48,16 @@ bool Report::passed() const {
 
 std::vector<Check> expectation_checks(const Report& r, const Expect& x) {
   std::vector<Check> out;
-  if (x.converged_min_ppm) {
-    out.push_back(min_check("converged_min", r.converged, r.updates, *x.converged_min_ppm, "converged"));
+  if (x.reached_all_min_ppm) {
+    out.push_back(min_check("reached_all_min", r.reached_all, r.updates, *x.reached_all_min_ppm, "reached all servers:"));
     if (!out.back().pass && r.superseded > 0) {
       out.back().failure += " (" + std::to_string(r.superseded) +
-                            " more were superseded: converged_or_superseded_min counts those)";
+                            " more were superseded: reached_all_or_superseded_min counts those)";
     }
   }
-  if (x.converged_or_superseded_min_ppm) {
-    out.push_back(min_check("converged_or_superseded_min", r.converged + r.superseded, r.updates,
-                            *x.converged_or_superseded_min_ppm, "converged or superseded"));
+  if (x.reached_all_or_superseded_min_ppm) {
+    out.push_back(min_check("reached_all_or_superseded_min", r.reached_all + r.superseded, r.updates,
+                            *x.reached_all_or_superseded_min_ppm, "reached all servers or superseded:"));
   }
   if (x.residue_max_ppm) {
     Check c{"residue_max", ratio_towards(r.residue_stale, r.residue_pairs, 6, true),
@@ -80,6 +80,42 @@ std::vector<Check> expectation_checks(const Report& r, const Expect& x) {
     if (!c.pass) c.failure = "msgs_per_update " + c.figure + " above msgs_per_update_max " + c.bound;
     out.push_back(std::move(c));
   }
+  if (x.converge_after_faults_ns) {
+    Check c{"converge_after_faults_ms", std::to_string(r.liveness_stale), "0",
+            r.liveness_checked && r.liveness_stale == 0, ""};
+    if (!r.liveness_checked) {
+      c.failure = "converge_after_faults_ms: the run ended before its check";
+    } else if (!c.pass) {
+      c.failure = std::to_string(r.liveness_stale) + " server-client pairs behind " + ms3(*x.converge_after_faults_ns) +
+                  " ms after the last fault and the end of the workload (at " + ms3(r.liveness_at_ns) +
+                  " ms); the first: " + r.liveness_behind;
+    }
+    out.push_back(std::move(c));
+  }
+  if (x.monotonic_reads_max) {
+    Check c{"monotonic_reads_max", std::to_string(r.monotonic_read_violations), std::to_string(*x.monotonic_reads_max),
+            r.monotonic_read_violations <= *x.monotonic_reads_max, ""};
+    if (!c.pass) {
+      c.failure = std::to_string(r.monotonic_read_violations) +
+                  " reads showed a client an older record than it had read before, above monotonic_reads_max " + c.bound;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<Check> safety_checks(const Report& r) {
+  std::vector<Check> out;
+  auto zero = [&](const char* name, uint64_t figure, const std::string& what) {
+    Check c{name, std::to_string(figure), "0", figure == 0, ""};
+    if (!c.pass) c.failure = std::to_string(figure) + " " + what;
+    out.push_back(std::move(c));
+  };
+  zero("stores_monotonic", r.store_regressions,
+       "times a server stored a record older than one it had stored (since its last crash)");
+  zero("serves_held", r.serve_regressions, "WHATSAT replies served another record than the one held when asked");
+  zero("replies_well_formed", r.malformed_replies, "replies were neither an AT line, a '?' line, nor AT line + JSON");
+  zero("answered_once", r.answered_twice, "requests were answered more than once");
   return out;
 }
 

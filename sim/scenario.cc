@@ -94,12 +94,23 @@ std::optional<Error> fraction_member(const JsonField& f, std::string_view key, s
 }
 
 std::optional<Error> parse_expect(const JsonField& f, Expect* x) {
-  if (auto e = f.expect_object({"converged_min", "converged_or_superseded_min", "residue_max",
-                                "latency_max_ms", "msgs_per_update_max"})) {
+  if (auto e = f.expect_object({"reached_all_min", "reached_all_or_superseded_min", "residue_max",
+                                "latency_max_ms", "msgs_per_update_max", "converge_after_faults_ms",
+                                "monotonic_reads_max"})) {
     return e;
   }
-  if (auto e = fraction_member(f, "converged_min", &x->converged_min_ppm)) return e;
-  if (auto e = fraction_member(f, "converged_or_superseded_min", &x->converged_or_superseded_min_ppm)) return e;
+  if (f.optional("converge_after_faults_ms")) {
+    Result<int64_t> v = int_member(f, "converge_after_faults_ms", 0, kMsMax, 0);
+    if (!v.ok()) return Error{v.error()};
+    x->converge_after_faults_ns = v.value() * kNsPerMs;
+  }
+  if (f.optional("monotonic_reads_max")) {
+    Result<int64_t> v = int_member(f, "monotonic_reads_max", 0, INT64_MAX, 0);
+    if (!v.ok()) return Error{v.error()};
+    x->monotonic_reads_max = static_cast<uint64_t>(v.value());
+  }
+  if (auto e = fraction_member(f, "reached_all_min", &x->reached_all_min_ppm)) return e;
+  if (auto e = fraction_member(f, "reached_all_or_superseded_min", &x->reached_all_or_superseded_min_ppm)) return e;
   if (auto e = fraction_member(f, "residue_max", &x->residue_max_ppm)) return e;
   if (f.optional("latency_max_ms")) {
     Result<double> v = number_member(f, "latency_max_ms", 0, 1e9, 0);

@@ -11,7 +11,7 @@
 //                 "moving": true, "fresh_clients": false, "client_skew_ms": 500, "server_skew_ms": 20,
 //                 "places_latency_ms": 50, "places_failure": 0.01,
 //                 "bursts": [{"at_ms": 2000, "duration_ms": 500, "iamat_per_s": 400}]},
-//    "expect": {"converged_min": 1.0, "converged_or_superseded_min": 1.0,
+//    "expect": {"reached_all_min": 1.0, "reached_all_or_superseded_min": 1.0,
 //               "residue_max": 0.0, "latency_max_ms": 800, "msgs_per_update_max": 56},
 //    "links": {...}, "link_overrides": [...], "timeline": [...]}   // the faults file
 //
@@ -59,15 +59,20 @@ struct Workload {
   std::vector<Burst> bursts;        // Sorted by at_ns, not overlapping.
 };
 
-// Checks on the report; absent ones are not checked. converged_min counts the
-// updates that reached every server; converged_or_superseded_min also those
-// overtaken by their client's newer update (report.h).
+// Checks on the report; absent ones are not checked. reached_all_min counts the
+// updates that reached every server; reached_all_or_superseded_min also those
+// overtaken by their client's newer update (report.h). converge_after_faults_ms is
+// the liveness check: that long after the later of the last fault and the end of the
+// workload, every live server must hold every client's newest record.
+// monotonic_reads_max bounds the reads that went back in time.
 struct Expect {
-  std::optional<uint64_t> converged_min_ppm;  // Of updates.
-  std::optional<uint64_t> converged_or_superseded_min_ppm;
+  std::optional<uint64_t> reached_all_min_ppm;  // Of updates.
+  std::optional<uint64_t> reached_all_or_superseded_min_ppm;
   std::optional<uint64_t> residue_max_ppm;
   std::optional<int64_t> latency_max_ns;
   std::optional<uint64_t> msgs_per_update_max_milli;
+  std::optional<int64_t> converge_after_faults_ns;
+  std::optional<uint64_t> monotonic_reads_max;
 };
 
 struct Scenario {

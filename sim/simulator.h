@@ -35,6 +35,7 @@
 #include "node/trace_format.h"
 #include "sim/event_queue.h"
 #include "sim/metrics.h"
+#include "sim/run_metrics.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
 #include "sim/sim_places.h"
@@ -71,7 +72,8 @@ class Simulator {
   // For traces: the header of this run, and the nodes in header order.
   TraceHeader trace_header() const;
   std::vector<const Node*> nodes() const;
-  const UpdateTracker& updates() const { return tracker_; }
+  const UpdateTracker& updates() const { return metrics_.tracker(); }
+  const RunMetrics& metrics() const { return metrics_; }
   const FaultState& faults() const { return faults_; }
   int64_t ready_ns() const { return ready_ns_; }
 
@@ -139,6 +141,7 @@ class Simulator {
   void host_request(const CommandOutcome& outcome);
   void resume(int node);
   void start_workload();
+  void check_liveness();
   void add_bounds(Report* r) const;
   void add_checks(Report* r) const;
 
@@ -166,17 +169,23 @@ class Simulator {
   std::vector<Held> held_;
   std::vector<uint32_t> free_held_;
   std::unordered_map<std::string, uint32_t> client_index_;
-  UpdateTracker tracker_;
-  StoreWatcher watcher_;
+  RunMetrics metrics_;
   Progress progress_;
   uint64_t progress_every_ = 0;
 
   int64_t now_ns_ = 0;
   int64_t ready_ns_ = -1;
+  int64_t liveness_at_ns_ = INT64_MAX;  // When expect.converge_after_faults_ms looks.
+  int64_t sample_every_ns_ = 0, next_sample_ns_ = 0;  // The residue series.
+  uint64_t heals_ = 0;
+  bool liveness_done_ = false;
+  uint64_t liveness_stale_ = 0;
+  std::string liveness_behind_;
   uint64_t inflight_ = 0;        // Protocol messages held, queued or unread.
   uint64_t pending_work_ = 0;    // Places answers, workload ticks and timeline events queued.
   uint64_t events_ = 0, deliveries_ = 0, replies_ = 0, invalid_ = 0;
-  uint64_t iamats_ = 0, whatsats_ = 0, refused_ = 0, lost_ = 0, bad_replies_ = 0;
+  uint64_t iamats_ = 0, whatsats_ = 0, refused_ = 0, lost_ = 0;
+  mutable std::string notes_consistency_;  // Set by report() when the metrics disagree.
   uint64_t queue_limit_bytes_;
   std::vector<std::string> notes_;
   bool ran_ = false;

@@ -27,16 +27,39 @@ bool Simulator::links_up() const {
   return true;
 }
 
+// Nothing more will happen but heartbeats: no message in flight, no work pending,
+// every link between running servers up, heard from lately (a healed cut is noticed
+// by a link that has not: it will sync) and not syncing; and, when sync is periodic,
+// every server holds every newest record (else a coming round may repair more).
 bool Simulator::quiet() const {
   if (inflight_ > 0 || pending_work_ > 0) return false;
   for (int i = 0; i < n_; ++i) {
     if (paused_[static_cast<size_t>(i)] || !deferred_[static_cast<size_t>(i)].empty()) return false;
   }
-  return links_up();
+  if (!links_up()) return false;
+  for (int i = 0; i < n_; ++i) {
+    if (crashed_[static_cast<size_t>(i)]) continue;
+    const Node& node = drivers_[static_cast<size_t>(i)]->node();
+    for (size_t p = 0; p < configs_[static_cast<size_t>(i)].neighbours.size(); ++p) {
+      const LinkMachine& link = node.link(static_cast<int>(p));
+      if (!link.up()) continue;
+      if (now_ns_ - link.last_recv_ns() > scenario_.link.heartbeat_ns + scenario_.link.heartbeat_ns / 2) return false;
+      if (node.sync_active(static_cast<int>(p))) return false;
+    }
+  }
+  return scenario_.sync.mode != SyncMode::kPeriodic || metrics_.stale_pairs() == 0;
 }
 
 void Simulator::start_workload() {
   ready_ns_ = now_ns_;
+  int64_t last_fault_ns = 0;
+  for (const TimelineEvent& event : scenario_.plan.timeline) last_fault_ns = std::max(last_fault_ns, event.at_ms * kNsPerMs);
+  if (scenario_.expect.converge_after_faults_ns) {
+    liveness_at_ns_ = std::max(last_fault_ns, scenario_.duration_ns) + *scenario_.expect.converge_after_faults_ns;
+  }
+  // A hundred points over the workload, at most one per millisecond.
+  sample_every_ns_ = std::max<int64_t>(kNsPerMs, scenario_.duration_ns / 100);
+  next_sample_ns_ = now_ns_;
   for (size_t i = 0; i < scenario_.plan.timeline.size(); ++i) {
     ++pending_work_;
     schedule(SimEventKind::kTimeline, std::max(now_ns_, scenario_.plan.timeline[i].at_ms * kNsPerMs),
@@ -70,6 +93,17 @@ void Simulator::run_events() {
     if (events_ >= scenario_.max_events) {
       hit_event_limit_ = true;
       break;
+    }
+    if (ready_ns_ >= 0) {
+      // Before the next event's time: the state as it was up to then.
+      while (next_sample_ns_ <= queue_.top().time_ns) {
+        metrics_.sample(next_sample_ns_);
+        next_sample_ns_ += sample_every_ns_;
+      }
+      if (!liveness_done_ && queue_.top().time_ns > liveness_at_ns_) {
+        now_ns_ = std::max(now_ns_, liveness_at_ns_);
+        check_liveness();
+      }
     }
     const SimEvent e = queue_.pop();
     ++events_;
@@ -125,6 +159,19 @@ void Simulator::run_events() {
     if (ready_ns_ < 0 && (links_up() || now_ns_ >= kBootLimitNs)) start_workload();
     if (ready_ns_ >= 0 && now_ns_ >= scenario_.duration_ns && quiet()) break;
   }
+  metrics_.sample(now_ns_);
+  // A herd that went quiet before the check's time holds then what it holds now.
+  if (!liveness_done_ && liveness_at_ns_ != INT64_MAX && (quiet() || now_ns_ >= liveness_at_ns_)) check_liveness();
+}
+
+void Simulator::check_liveness() {
+  liveness_done_ = true;
+  liveness_stale_ = metrics_.stale_pairs();
+  if (liveness_stale_ == 0) return;
+  std::vector<std::string> servers, clients;
+  for (const NodeConfig& c : configs_) servers.push_back(c.name);
+  for (uint32_t c = 0; c < workload_.clients(); ++c) clients.push_back(workload_.client_name(c));
+  liveness_behind_ = metrics_.first_behind(servers, clients);
 }
 
 void Simulator::timeline(size_t index) {
@@ -136,6 +183,12 @@ void Simulator::timeline(size_t index) {
     return;
   }
   host_request(outcome);
+  const ActionKind kind = event.action.kind;
+  if (kind == ActionKind::kHeal || kind == ActionKind::kHealAll || kind == ActionKind::kRestart ||
+      kind == ActionKind::kResume) {
+    ++heals_;
+  }
+  metrics_.fault_at(now_ns_);
 }
 
 void Simulator::host_request(const CommandOutcome& outcome) {
@@ -192,49 +245,40 @@ Report Simulator::report() const {
   r.seed = seed_;
   r.servers = n_;
   r.links = static_cast<int>(scenario_.topology.links.size());
-  r.updates = tracker_.updates();
-  r.untracked = tracker_.untracked();
-  std::vector<int64_t> latencies;
-  for (uint32_t u = 0; u < tracker_.updates(); ++u) {
-    if (tracker_.converged(u)) latencies.push_back(tracker_.latency_ns(u));
-  }
-  r.converged = latencies.size();
-  r.superseded = tracker_.superseded(workload_.clients());
-  std::sort(latencies.begin(), latencies.end());
-  // Nearest rank: the smallest value with at least q% of the values at or below it.
-  auto rank = [&](uint64_t q) {
-    return latencies.empty() ? 0 : latencies[(q * latencies.size() + 99) / 100 - 1];
-  };
-  r.latency_p50_ns = rank(50), r.latency_p95_ns = rank(95), r.latency_p99_ns = rank(99);
-  r.latency_max_ns = latencies.empty() ? 0 : latencies.back();
-  r.sends = watcher_.flood_messages();
+  fill_report(metrics_, workload_.clients(), nodes(), &r);
   add_bounds(&r);
-  const std::vector<std::string>& newest = watcher_.newest();
+  // The metrics' incremental count must agree with the tables themselves.
+  uint64_t stale = 0;
+  const std::vector<std::string>& newest_lines = metrics_.newest_lines();
   for (int s = 0; s < n_; ++s) {
     if (crashed_[static_cast<size_t>(s)]) continue;
-    for (uint32_t c = 0; c < newest.size(); ++c) {
-      if (newest[c].empty()) continue;
-      ++r.residue_pairs;
+    for (uint32_t c = 0; c < newest_lines.size(); ++c) {
+      if (newest_lines[c].empty()) continue;
       const Record* record = drivers_[static_cast<size_t>(s)]->node().records().find(workload_.client_name(c));
-      if (record == nullptr || record->at_line() != newest[c]) ++r.residue_stale;
+      if (record == nullptr || record->at_line() != newest_lines[c]) ++stale;
     }
   }
+  if (stale != r.residue_stale) {
+    notes_consistency_ = "metrics count " + std::to_string(r.residue_stale) + " stale pairs, the tables " +
+                         std::to_string(stale);
+  }
+  std::vector<std::string> servers, clients;
+  for (const NodeConfig& c : configs_) servers.push_back(c.name);
+  for (uint32_t c = 0; c < workload_.clients(); ++c) clients.push_back(workload_.client_name(c));
+  r.first_behind = metrics_.first_behind(servers, clients);
   r.digest = state_digest(nodes());
   r.events = events_;
   r.deliveries = deliveries_;
-  r.duplicates = tracker_.duplicates();
   for (int link = 0; link < faults_.link_count(); ++link) {
     const LinkCounters& c = faults_.counters(link);
     r.dropped += c.dropped, r.cut += c.cut, r.overflow += c.overflow, r.blackholed += c.blackholed;
     r.link_lost += c.lost;
   }
-  for (const auto& d : drivers_) {
-    for (size_t p = 0; p < d->node().config().neighbours.size(); ++p) {
-      const LinkStats& st = d->node().link(static_cast<int>(p)).stats();
-      r.link_lost += st.lost_down + st.lost_full;
-    }
-  }
-  r.arrivals = tracker_.flood_arrivals(), r.hops_sum = tracker_.hops_sum(), r.hops_max = tracker_.hops_max();
+  r.heals = heals_;
+  r.liveness_checked = liveness_done_;
+  r.liveness_at_ns = liveness_at_ns_ == INT64_MAX ? 0 : liveness_at_ns_;
+  r.liveness_stale = liveness_stale_;
+  r.liveness_behind = liveness_behind_;
   r.iamats = iamats_, r.whatsats = whatsats_, r.replies = replies_, r.invalid = invalid_;
   r.refused = refused_, r.lost = lost_, r.places_failures = places_.failures();
   r.sim_ns = now_ns_;
@@ -276,8 +320,9 @@ void Simulator::add_bounds(Report* r) const {
     r->bound_tree += tree;
     r->bound_flood += 2 * part_links[c] - tree;
   };
-  for (uint32_t u = 0; u < tracker_.updates(); ++u) count(tracker_.origin(u));
-  r->bounds_per = tracker_.updates();
+  const UpdateTracker& tracker = metrics_.tracker();
+  for (uint32_t u = 0; u < tracker.updates(); ++u) count(tracker.origin(u));
+  r->bounds_per = tracker.updates();
   if (r->bounds_per == 0) {
     for (int s = 0; s < n_; ++s) count(s);
     r->bounds_per = static_cast<uint64_t>(n_);
@@ -290,9 +335,9 @@ void Simulator::add_checks(Report* r) const {
   r->checks.push_back(max_events_check(*r, scenario_.max_events, hit_event_limit_,
                                        scenario_.duration_ns + scenario_.drain_ns));
   for (Check& check : expectation_checks(*r, scenario_.expect)) r->checks.push_back(std::move(check));
-  if (bad_replies_ > 0) {
-    r->checks.push_back({"replies_well_formed", std::to_string(bad_replies_), "0", false,
-                         std::to_string(bad_replies_) + " replies were neither AT nor '?' lines"});
+  for (Check& check : safety_checks(*r)) r->checks.push_back(std::move(check));
+  if (!notes_consistency_.empty()) {
+    r->checks.push_back({"metrics_consistent", "1", "0", false, notes_consistency_});
   }
   uint64_t pending = 0;
   for (const auto& d : drivers_) pending += d->node().pending_places();

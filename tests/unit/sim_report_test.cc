@@ -66,20 +66,22 @@ TEST_CASE("report: two components: each update counts its own component's bounds
   // (1 on a-b, 2*3-2 = 4 on the triangle c-d-e), so the totals agree exactly.
   CHECK(r.sends * r.bounds_per == r.bound_flood * r.updates);
   CHECK(r.bound_tree < r.bound_flood);
-  CHECK(r.converged == 0);
+  CHECK(r.reached_all == 0);
 }
 
 TEST_CASE("report: every expect check is listed with figure, bound and pass, in text and JSON") {
   const Scenario s = scenario_of(R"({"topology": "ring5.json", "duration_ms": 3000,
       "workload": {"clients": 5000, "fresh_clients": true, "iamat_per_s": 20, "whatsat_per_s": 0},
       "links": {"delay_ms": 10},
-      "expect": {"converged_min": 1.0, "converged_or_superseded_min": 1.0, "residue_max": 0.0,
+      "expect": {"reached_all_min": 1.0, "reached_all_or_superseded_min": 1.0, "residue_max": 0.0,
                  "latency_max_ms": 15, "msgs_per_update_max": 6}})");
   const Report r = Simulator(s, 2).run();
-  REQUIRE(r.checks.size() == 6);
-  const char* names[] = {"max_events", "converged_min", "converged_or_superseded_min", "residue_max",
-                         "latency_max_ms", "msgs_per_update_max"};
-  for (size_t i = 0; i < 6; ++i) CHECK(r.checks[i].name == names[i]);
+  // max_events, the expectations in a fixed order, then the safety checks.
+  REQUIRE(r.checks.size() == 10);
+  const char* names[] = {"max_events", "reached_all_min", "reached_all_or_superseded_min", "residue_max",
+                         "latency_max_ms", "msgs_per_update_max", "stores_monotonic", "serves_held",
+                         "replies_well_formed", "answered_once"};
+  for (size_t i = 0; i < 10; ++i) CHECK(r.checks[i].name == names[i]);
   // Ring of 5, 10 ms links: the farthest server is 2 hops away (20 ms > 15 ms).
   const Check* latency = find_check(r, "latency_max_ms");
   CHECK(latency->figure == "20.000");
@@ -88,38 +90,39 @@ TEST_CASE("report: every expect check is listed with figure, bound and pass, in 
   CHECK(latency->failure == "latency max 20.000 ms above latency_max_ms 15.000");
   CHECK(find_check(r, "msgs_per_update_max")->figure == "6.000");
   CHECK(find_check(r, "msgs_per_update_max")->pass);
-  CHECK(find_check(r, "converged_min")->figure == "1.000000");
+  CHECK(find_check(r, "reached_all_min")->figure == "1.000000");
   CHECK_FALSE(r.passed());
   const std::string json = report_json(r);
   CHECK(json.find("{\"name\":\"latency_max_ms\",\"figure\":20.000,\"bound\":15.000,\"pass\":false}") !=
         std::string::npos);
-  CHECK(json.find("{\"name\":\"converged_min\",\"figure\":1.000000,\"bound\":1.000000,\"pass\":true}") !=
+  CHECK(json.find("{\"name\":\"reached_all_min\",\"figure\":1.000000,\"bound\":1.000000,\"pass\":true}") !=
         std::string::npos);
   const std::string text = report_text(r);
   CHECK(text.find("\n  checks            max_events  ") != std::string::npos);
-  CHECK(text.find("latency_max_ms                 20.000  bound 15.000     FAIL\n") != std::string::npos);
+  CHECK(text.find("latency_max_ms                   20.000  bound 15.000     FAIL\n") != std::string::npos);
+  CHECK(text.find("stores_monotonic                      0  bound 0          pass\n") != std::string::npos);
   CHECK(failure_text(r, "x.json") ==
         "herd sim: check failed: latency max 20.000 ms above latency_max_ms 15.000\n"
         "herd sim: seed 2; replay with: herd sim x.json --seed 2\n");
 }
 
-TEST_CASE("report: converged_min counts converged updates only, never superseded ones") {
+TEST_CASE("report: reached_all_min counts converged updates only, never superseded ones") {
   Result<Scenario> loaded = load_scenario(root() + "/sim/scenarios/clean_flood.json");
   REQUIRE(loaded.ok());
   Scenario s = loaded.value();
   s.expect = Expect{};
-  s.expect.converged_min_ppm = 1'000'000;
-  s.expect.converged_or_superseded_min_ppm = 1'000'000;
+  s.expect.reached_all_min_ppm = 1'000'000;
+  s.expect.reached_all_or_superseded_min_ppm = 1'000'000;
   const Report r = Simulator(s, 1).run();
   REQUIRE(r.superseded > 0);  // Seed 1: 2 of 487 updates are overtaken.
-  CHECK(r.converged + r.superseded == r.updates);
-  const Check* converged = find_check(r, "converged_min");
+  CHECK(r.reached_all + r.superseded == r.updates);
+  const Check* converged = find_check(r, "reached_all_min");
   CHECK_FALSE(converged->pass);
-  CHECK(converged->failure == "converged " + std::to_string(r.converged) + " of " + std::to_string(r.updates) +
-                                  " updates (" + converged->figure + "), below converged_min 1.000000 (" +
+  CHECK(converged->failure == "reached all servers: " + std::to_string(r.reached_all) + " of " + std::to_string(r.updates) +
+                                  " updates (" + converged->figure + "), below reached_all_min 1.000000 (" +
                                   std::to_string(r.superseded) +
-                                  " more were superseded: converged_or_superseded_min counts those)");
-  CHECK(find_check(r, "converged_or_superseded_min")->pass);
+                                  " more were superseded: reached_all_or_superseded_min counts those)");
+  CHECK(find_check(r, "reached_all_or_superseded_min")->pass);
   // The shipped scenario says so and passes.
   CHECK(Simulator(loaded.value(), 1).run().passed());
 }
@@ -143,11 +146,11 @@ TEST_CASE("report: a run cut short by max_events fails, saying so") {
 TEST_CASE("report: figures round towards failing, so what is printed agrees with pass or FAIL") {
   Report r;
   r.updates = 2'000'000;
-  r.converged = 1'999'997;  // 0.9999985: rounded half up it would print as the bound.
+  r.reached_all = 1'999'997;  // 0.9999985: rounded half up it would print as the bound.
   r.sends = 2'000'001 * 3;  // 3.0000015 per update.
   r.residue_pairs = 1'000'000, r.residue_stale = 1;
   Expect x;
-  x.converged_min_ppm = 999'999;
+  x.reached_all_min_ppm = 999'999;
   x.msgs_per_update_max_milli = 3000;
   x.residue_max_ppm = 1;
   const std::vector<Check> checks = expectation_checks(r, x);

@@ -97,14 +97,15 @@ TEST_CASE("scenario: an unknown server lists the valid ones; a late timeline eve
         "s.json: line 5: timeline[2].at_ms: 1501 is after the run's end at 1500 ms (duration_ms 1000 + "
         "drain_ms 500)");
   CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n \"expect\": {\"converged\": 1}}") ==
-        "s.json: line 2: expect.converged: unknown key (expected one of: converged_min, "
-        "converged_or_superseded_min, residue_max, latency_max_ms, msgs_per_update_max)");
+        "s.json: line 2: expect.converged: unknown key (expected one of: reached_all_min, "
+        "reached_all_or_superseded_min, residue_max, latency_max_ms, msgs_per_update_max, converge_after_faults_ms, "
+        "monotonic_reads_max)");
   Result<Scenario> s = parse_scenario("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n"
-                                      " \"expect\": {\"converged_or_superseded_min\": 0.5}}",
+                                      " \"expect\": {\"reached_all_or_superseded_min\": 0.5}}",
                                       "s.json", root() + "/topologies");
   REQUIRE(s.ok());
-  CHECK(s.value().expect.converged_or_superseded_min_ppm == 500'000u);
-  CHECK_FALSE(s.value().expect.converged_min_ppm);
+  CHECK(s.value().expect.reached_all_or_superseded_min_ppm == 500'000u);
+  CHECK_FALSE(s.value().expect.reached_all_min_ppm);
 }
 
 TEST_CASE("scenario: a random topology is connected and as dense as asked") {

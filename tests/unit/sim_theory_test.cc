@@ -70,7 +70,7 @@ TEST_CASE("sim: no faults, constant delay: exact convergence, message count and 
       const Report r = sim.run();
       const uint64_t n = s.topology.nodes.size(), m = s.topology.links.size();
       REQUIRE(r.updates > 50);
-      CHECK(r.converged == r.updates);
+      CHECK(r.reached_all == r.updates);
       CHECK(r.superseded == 0);
       CHECK(r.bound_flood == 2 * m - (n - 1));
       CHECK(r.bound_tree == n - 1);
@@ -104,7 +104,7 @@ TEST_CASE("sim: every link dropping: nothing converges") {
       "links": {"drop": 1.0, "delay_ms": 10}})");
   const Report r = Simulator(s, 1).run();
   REQUIRE(r.updates > 20);
-  CHECK(r.converged == 0);
+  CHECK(r.reached_all == 0);
   CHECK(r.deliveries == 0);
   CHECK(r.dropped == r.sends);
   CHECK(r.residue_stale > 0);
@@ -136,7 +136,7 @@ TEST_CASE("sim: randomized runs keep the invariants (a failure names its seed)")
     const Report r = Simulator(scenario_of(scenario), seed).run();
     // No loss, only delay and duplication: every update converges or is superseded,
     // and the final records are the newest everywhere.
-    CHECK(r.converged + r.superseded == r.updates);
+    CHECK(r.reached_all + r.superseded == r.updates);
     CHECK(r.residue_stale == 0);
     CHECK(r.passed());
     CHECK(r.replies + r.lost == r.iamats + r.whatsats - r.refused);
@@ -146,17 +146,17 @@ TEST_CASE("sim: randomized runs keep the invariants (a failure names its seed)")
 TEST_CASE("sim: a failed expectation names the seed and the command that replays it") {
   Scenario s = scenario_of(R"({"topology": "ring5.json", "duration_ms": 2000,
       "workload": {"clients": 10, "iamat_per_s": 10}, "links": {"drop": 1.0},
-      "expect": {"converged_min": 1.0}})");
+      "expect": {"reached_all_min": 1.0}})");
   const Report r = Simulator(s, 7).run();
-  REQUIRE(r.checks.size() == 2);
+  REQUIRE(r.checks.size() == 6);  // With the four safety checks, which pass.
   CHECK(r.checks[0].name == "max_events");
   CHECK(r.checks[0].pass);
-  CHECK(r.checks[1].name == "converged_min");
+  CHECK(r.checks[1].name == "reached_all_min");
   CHECK_FALSE(r.checks[1].pass);
   CHECK(r.checks[1].bound == "1.000000");
   const std::string text = failure_text(r, "x.json");
-  CHECK(text.find("herd sim: check failed: converged 0 of " + std::to_string(r.updates) +
-                  " updates (0.000000), below converged_min 1.000000\n") != std::string::npos);
+  CHECK(text.find("herd sim: check failed: reached all servers: 0 of " + std::to_string(r.updates) +
+                  " updates (0.000000), below reached_all_min 1.000000\n") != std::string::npos);
   CHECK(text.find("seed 7; replay with: herd sim x.json --seed 7") != std::string::npos);
 }
 
@@ -167,7 +167,7 @@ TEST_CASE("sim: crash and restart: refused clients, lost records, no stale reads
   const Report r = Simulator(s.value(), 1).run();
   CHECK(r.refused > 0);
   CHECK(r.link_lost > 0);  // Floods to a crashed server die at the link while it is down.
-  CHECK(r.converged < r.updates);
+  CHECK(r.reached_all < r.updates);
   CHECK(r.passed());
 }
 
