@@ -94,7 +94,8 @@ test-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
 
 # The floor server, the herd and the asyncio herd side by side (tests/bench/run_bench.sh):
-# about two minutes; prints every figure and the ratios.
+# about two minutes; prints every figure and the ratios. Only the asyncio herd needs
+# Python (/usr/bin/python3); without it every other figure is still printed.
 bench: $(BUILD)/herd $(patsubst tests/bench/%.cc,$(BUILD)/bench/%,$(BENCH_SRCS))
 	@HERD_BIN=$(abspath $(BUILD)/herd) BENCH_DIR=$(abspath $(BUILD)/bench) bash tests/bench/run_bench.sh
 

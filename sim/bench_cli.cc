@@ -3,15 +3,15 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "net/bench_client.h"
+#include "sim/bench_options.h"
 #include "sim/bench_verify.h"
+#include "node/json_bytes.h"
 
 namespace herd {
 namespace {
@@ -19,127 +19,7 @@ namespace {
 using bench::BenchConfig;
 using bench::BenchReport;
 using bench::Endpoint;
-using bench::sample_clients;
 using bench::Verified;
-using bench::verify;
-
-constexpr char kHelp[] =
-    "usage: herd bench --target HOST:PORT [options]\n"
-    "  --target HOST:PORT       server receiving the IAMATs (required)\n"
-    "  --connections N          load connections (default 4; 0: no load)\n"
-    "  --pipeline N             closed loop: requests in flight per connection (16)\n"
-    "  --rate N                 open loop: requests/s overall (0: closed loop, default)\n"
-    "  --duration-s X           measured seconds (5), after --warmup-s X (0.5)\n"
-    "  --clients N              distinct client ids, every IAMAT newer (1000)\n"
-    "  --count N                stop after N requests (0: duration only)\n"
-    "  --hold N                 idle connections held during the run, each answers one IAMAT\n"
-    "  --visibility HOST:PORT   far server: flood visibility probes (WHATSAT polling)\n"
-    "  --visibility-samples N   probes (200), one every --visibility-interval-ms N (5)\n"
-    "  --verify HOST:PORT,...   after the run, check each client's newest record there\n"
-    "  --verify-max N           clients checked per server, evenly spaced (1000)\n"
-    "  --verify-timeout-s X     per server, for late floods to arrive (5)\n"
-    "  --cpu-pids PID,...       report these processes' CPU time per reply (measured window)\n"
-    "  --json                   one JSON object instead of text\n";
-
-struct Options {
-  BenchConfig config;
-  std::vector<Endpoint> verify;
-  int64_t verify_max = 1'000;
-  int64_t verify_timeout_ms = 5'000;
-  bool json = false;
-  bool help = false;
-};
-
-bool parse_int(std::string_view text, int64_t min, int64_t max, int64_t* out) {
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < min || v > max) return false;
-  *out = v;
-  return true;
-}
-
-bool parse_ms(std::string_view text, int64_t* out_ms) {
-  double seconds = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  if (ec != std::errc() || end != text.data() + text.size() || !(seconds >= 0) || seconds > 3600) {
-    return false;
-  }
-  *out_ms = static_cast<int64_t>(seconds * 1000 + 0.5);
-  return true;
-}
-
-bool parse_pids(std::string_view text, std::vector<int>* out) {
-  while (!text.empty()) {
-    size_t comma = text.find(',');
-    int64_t pid = 0;
-    if (!parse_int(text.substr(0, comma), 1, INT32_MAX, &pid)) return false;
-    out->push_back(static_cast<int>(pid));
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-  }
-  return true;
-}
-
-bool parse_endpoints(std::string_view text, std::vector<Endpoint>* out) {
-  while (!text.empty()) {
-    size_t comma = text.find(',');
-    Endpoint e;
-    if (!bench::parse_endpoint(text.substr(0, comma), &e)) return false;
-    out->push_back(e);
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-  }
-  return true;
-}
-
-// One flag and its value; false with *error set when it is unknown or malformed.
-bool apply_flag(std::string_view flag, std::string_view v, Options* o, std::string* error) {
-  BenchConfig& c = o->config;
-  int64_t n = 0;
-  bool ok = true;
-  if (flag == "--target") ok = bench::parse_endpoint(v, &c.target);
-  else if (flag == "--visibility") ok = bench::parse_endpoint(v, &c.visibility);
-  else if (flag == "--verify") ok = parse_endpoints(v, &o->verify);
-  else if (flag == "--cpu-pids") ok = parse_pids(v, &c.cpu_pids);
-  else if (flag == "--duration-s") ok = parse_ms(v, &c.duration_ms);
-  else if (flag == "--warmup-s") ok = parse_ms(v, &c.warmup_ms);
-  else if (flag == "--connections") ok = parse_int(v, 0, 100'000, &n), c.connections = int(n);
-  else if (flag == "--pipeline") ok = parse_int(v, 1, 100'000, &n), c.pipeline = int(n);
-  else if (flag == "--rate") ok = parse_int(v, 0, 100'000'000, &c.rate);
-  else if (flag == "--clients") ok = parse_int(v, 1, 100'000'000, &c.clients);
-  else if (flag == "--count") ok = parse_int(v, 0, int64_t{1} << 40, &c.count);
-  else if (flag == "--hold") ok = parse_int(v, 0, 1'000'000, &n), c.hold = int(n);
-  else if (flag == "--visibility-samples") {
-    ok = parse_int(v, 0, 1'000'000, &n), c.visibility_samples = int(n);
-  } else if (flag == "--visibility-interval-ms") {
-    ok = parse_int(v, 1, 60'000, &c.visibility_interval_ms);
-  }
-  else if (flag == "--verify-max") ok = parse_int(v, 1, 100'000'000, &o->verify_max);
-  else if (flag == "--verify-timeout-s") ok = parse_ms(v, &o->verify_timeout_ms);
-  else {
-    *error = "unknown option " + std::string(flag);
-    return false;
-  }
-  if (!ok) *error = std::string(flag) + ": bad value \"" + std::string(v) + "\"";
-  return ok;
-}
-
-bool parse_options(int argc, char** argv, Options* o, std::string* error) {
-  for (int i = 0; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") o->help = true;
-    else if (arg == "--json") o->json = true;
-    else {
-      size_t eq = arg.find('=');
-      std::string_view flag = arg.substr(0, eq), value;
-      if (eq != std::string_view::npos) value = arg.substr(eq + 1);
-      else if (i + 1 < argc) value = argv[++i];
-      else return *error = std::string(arg) + ": missing value", false;
-      if (!apply_flag(flag, value, o, error)) return false;
-    }
-  }
-  if (!o->help && o->config.target.port == 0) return *error = "--target is required", false;
-  return true;
-}
-
 
 double us(int64_t ns) { return static_cast<double>(ns) / 1000.0; }
 
@@ -166,7 +46,7 @@ double per_second(const BenchReport& r) {
   return r.measured_s > 0 ? static_cast<double>(r.measured_replies) / r.measured_s : 0.0;
 }
 
-void print_json(const Options& o, const BenchReport& r, const std::vector<Verified>& ver) {
+void print_json(const BenchOptions& o, const BenchReport& r, const std::vector<Verified>& ver) {
   const BenchConfig& c = o.config;
   std::printf("{\"target\": \"%s\", \"mode\": \"%s\", \"connections\": %d, \"pipeline\": %d, "
               "\"rate\": %lld, \"clients\": %lld, \"duration_s\": %.3f, \"sent\": %llu, "
@@ -192,15 +72,16 @@ void print_json(const Options& o, const BenchReport& r, const std::vector<Verifi
   for (size_t i = 0; i < ver.size(); ++i) {
     const Verified& v = ver[i];
     std::printf("%s{\"server\": \"%s\", \"checked\": %lld, \"current\": %lld, \"stale\": %lld, "
-                "\"missing\": %lld, \"failed\": %lld}",
+                "\"missing\": %lld, \"failed\": %lld, \"error\": %s}",
                 i ? ", " : "", v.server.text().c_str(), static_cast<long long>(v.checked),
                 static_cast<long long>(v.current), static_cast<long long>(v.stale),
-                static_cast<long long>(v.missing), static_cast<long long>(v.failed));
+                static_cast<long long>(v.missing), static_cast<long long>(v.failed),
+                json_bytes(v.error).c_str());
   }
   std::printf("]}\n");
 }
 
-void print_text(const Options& o, const BenchReport& r, const std::vector<Verified>& ver) {
+void print_text(const BenchOptions& o, const BenchReport& r, const std::vector<Verified>& ver) {
   const BenchConfig& c = o.config;
   std::string mode = c.rate == 0
                          ? "closed loop, " + std::to_string(c.pipeline) + " in flight each"
@@ -236,11 +117,13 @@ void print_text(const Options& o, const BenchReport& r, const std::vector<Verifi
                 r.hold_connected, r.hold_answered, r.hold_open_at_end);
   }
   for (const Verified& v : ver) {
+    std::string why = v.error.empty() ? "" : " (" + v.error + ")";
     std::printf("bench: verify %s: %lld checked, %lld current, %lld stale, %lld missing, %lld "
-                "not answered in time\n",
+                "not answered%s\n",
                 v.server.text().c_str(), static_cast<long long>(v.checked),
                 static_cast<long long>(v.current), static_cast<long long>(v.stale),
-                static_cast<long long>(v.missing), static_cast<long long>(v.failed));
+                static_cast<long long>(v.missing), static_cast<long long>(v.failed),
+                why.c_str());
   }
 }
 
@@ -252,43 +135,68 @@ void raise_nofile(int hold) {
   r.rlim_cur = std::min(want, r.rlim_max);
   setrlimit(RLIMIT_NOFILE, &r);
   if (r.rlim_cur < want) {
-    std::fprintf(stderr, "herd bench: open files limited to %llu; --hold %d may fail\n",
+    std::fprintf(stderr, "herd: bench: open files limited to %llu; --hold %d may fail\n",
                  static_cast<unsigned long long>(r.rlim_cur), hold);
   }
+}
+
+// With --verify: 1, after a line per server that fell short, unless every sampled
+// client is current at every server.
+int verify_status(const BenchOptions& o, const std::vector<int64_t>& sample,
+                  const std::vector<Verified>& ver) {
+  if (o.verify.empty()) return 0;
+  if (sample.empty()) {
+    std::fprintf(stderr, "herd: bench: verify: no client made a request, nothing to check\n");
+    return 1;
+  }
+  int status = 0;
+  for (const Verified& v : ver) {
+    if (v.all_current()) continue;
+    std::fprintf(stderr,
+                 "herd: bench: verify failed at %s: %lld of %lld clients not current (%lld "
+                 "stale, %lld missing, %lld not answered)%s%s\n",
+                 v.server.text().c_str(), static_cast<long long>(v.checked - v.current),
+                 static_cast<long long>(v.checked), static_cast<long long>(v.stale),
+                 static_cast<long long>(v.missing), static_cast<long long>(v.failed),
+                 v.error.empty() ? "" : ": ", v.error.c_str());
+    status = 1;
+  }
+  return status;
 }
 
 }  // namespace
 
 int bench_command(int argc, char** argv) {
-  Options o;
-  std::string error;
-  if (!parse_options(argc, argv, &o, &error)) {
-    std::fprintf(stderr, "herd bench: %s\n%s", error.c_str(), kHelp);
+  Result<BenchOptions> parsed = parse_bench_options(std::vector<std::string>(argv, argv + argc));
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "herd: bench: %s\n", parsed.error().c_str());
     return 2;
   }
+  const BenchOptions& o = parsed.value();
   if (o.help) {
-    std::fputs(kHelp, stdout);
+    std::fputs(kBenchHelp, stdout);
     return 0;
   }
   raise_nofile(o.config.hold);
   Result<BenchReport> r = bench::run_bench(o.config);
   if (!r.ok()) {
-    std::fprintf(stderr, "herd bench: %s\n", r.error().c_str());
+    std::fprintf(stderr, "herd: bench: %s\n", r.error().c_str());
     return 1;
   }
+  std::vector<int64_t> sample = bench::sample_clients(r.value(), o.verify_max);
   std::vector<Verified> ver;
-  std::vector<int64_t> sample = sample_clients(r.value(), o.verify_max);
-  for (const Endpoint& e : o.verify) {
-    ver.push_back(verify(e, r.value(), sample, std::chrono::milliseconds(o.verify_timeout_ms)));
+  if (!o.verify.empty() && !sample.empty()) {
+    ver = bench::verify_all(o.verify, r.value(), sample,
+                            std::chrono::milliseconds(o.verify_timeout_ms));
   }
   if (o.json) print_json(o, r.value(), ver);
   else print_text(o, r.value(), ver);
   std::fflush(stdout);
   if (o.config.connections > 0 && r.value().load_connected == 0) {
-    std::fprintf(stderr, "herd bench: could not connect to %s\n", o.config.target.text().c_str());
+    std::fprintf(stderr, "herd: bench: could not connect to %s\n", o.config.target.text().c_str());
     return 1;
   }
-  return 0;
+  return verify_status(o, sample, ver);
 }
 
 }  // namespace herd

@@ -7,8 +7,10 @@
 namespace herd {
 
 // argv holds the arguments after the word "bench" (argv[0] is the first flag).
-// Returns the process exit code: 0 ran (whatever the figures), 1 failed to run (a
-// setup error, or no load connection could connect), 2 bad usage.
+// Returns the process exit code: 0 ran (whatever the figures) and, with --verify,
+// every sampled client was current everywhere; 1 failed to run (a setup error, no
+// load connection could connect) or a record was stale, missing or not answered;
+// 2 bad usage (one line on stderr, never the usage: `herd bench --help` prints it).
 int bench_command(int argc, char** argv);
 
 }  // namespace herd

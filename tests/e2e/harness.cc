@@ -4,7 +4,9 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -340,6 +342,49 @@ int HerdProcess::port(const std::string& name) const {
 std::string HerdProcess::output() const {
   std::lock_guard<std::mutex> lock(mu_);
   return out_;
+}
+
+ExitStatus run_to_end(const std::vector<std::string>& args, int timeout_ms,
+                      std::string* output) {
+  output->clear();
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return ExitStatus{};
+  std::vector<std::string> argv_store = {herd_bin()};
+  argv_store.insert(argv_store.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_store) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(fds[1]);
+  if (rc != 0) {
+    ::close(fds[0]);
+    *output = std::string("posix_spawn: ") + std::strerror(rc);
+    return ExitStatus{};
+  }
+  auto deadline = deadline_in(timeout_ms);
+  for (;;) {
+    struct pollfd p = {fds[0], POLLIN, 0};
+    if (::poll(&p, 1, ms_left(deadline)) <= 0) {
+      ::kill(pid, SIGKILL);  // Timed out: the status says so.
+      break;
+    }
+    char buf[4096];
+    ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    output->append(buf, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  int ws = 0;
+  while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {}
+  return status_from(ws);
 }
 
 bool HerdRun::start(const std::vector<std::string>& extra, int ready_timeout_ms) {

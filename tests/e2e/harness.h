@@ -122,6 +122,11 @@ class HerdProcess {
   std::map<std::string, std::optional<std::string>> env_;  // set_env()'s changes.
 };
 
+// Runs `herd args...` to its end: stdin is /dev/null, stdout and stderr go together
+// into *output. Past `timeout_ms` the child gets SIGKILL, which the status shows.
+ExitStatus run_to_end(const std::vector<std::string>& args, int timeout_ms,
+                      std::string* output);
+
 // `herd run` hosting the default topology's five servers on ephemeral loopback ports
 // (--port-base 0), logging to its own temporary directory, Places unreachable.
 // Members are destroyed in reverse order: the process stops before its logs go.
