@@ -23,7 +23,7 @@ DEP_CFLAGS = $(shell pkg-config --cflags libuv libcurl RapidJSON)
 DEP_LIBS   = $(shell pkg-config --libs libuv libcurl)
 
 CORE_SRCS  = $(sort $(wildcard node/*.cc))
-HOST_SRCS  = $(sort $(wildcard net/*.cc) $(filter-out sim/herd_main.cc,$(wildcard sim/*.cc)))
+HOST_SRCS  = $(sort $(wildcard net/*.cc net/bench/*.cc sim/*.cc) $(filter-out sim/cli/herd_main.cc,$(wildcard sim/cli/*.cc)))
 TEST_SRCS  = $(sort $(wildcard tests/*.cc tests/unit/*.cc tests/e2e/*.cc))
 BENCH_SRCS = $(sort $(wildcard tests/bench/*.cc))
 
@@ -64,10 +64,20 @@ deps:
 	    || { echo "herd: apt-get failed; install by hand: $$missing"; exit 1; }; \
 	fi
 
-# The core must stay free of I/O: no libuv, no libcurl, no clocks, no randomness.
+# The layers (see README, Architecture): node/ is the core and includes only node/,
+# the standard library and RapidJSON, and nothing that does I/O, reads a clock or
+# draws randomness; net/ (the live host) never includes sim/; sim/ (the virtual host)
+# outside its command line (sim/cli/) never includes net/.
+NODE_FORBIDDEN = uv\.h|curl/|chrono|random|thread|mutex|atomic|future|fstream|iostream|cstdio|stdio\.h|ctime|time\.h|sys/|unistd\.h|fcntl\.h|filesystem|csignal|signal\.h
 check-core:
-	@bad=$$(grep -nE '#include[[:space:]]*<(uv\.h|curl/curl\.h|chrono|random|thread|fstream|ctime|time\.h|sys/)' node/*.h node/*.cc || true); \
-	if [ -n "$$bad" ]; then echo "herd: node/ must not do I/O or read clocks:"; echo "$$bad"; exit 1; fi
+	@bad=$$( { grep -nE '#include[[:space:]]*<($(NODE_FORBIDDEN))' node/*.h node/*.cc; \
+	           grep -nE '#include[[:space:]]*"' node/*.h node/*.cc | grep -vE '#include[[:space:]]*"node/'; \
+	           grep -nE '#include[[:space:]]*<[^>]*/' node/*.h node/*.cc | grep -vE '<rapidjson/'; } || true); \
+	if [ -n "$$bad" ]; then echo "herd: node/ must include only node/, standard and RapidJSON headers, and do no I/O:"; echo "$$bad"; exit 1; fi
+	@bad=$$(grep -nE '#include[[:space:]]*"sim/' net/*.h net/*.cc net/bench/*.h net/bench/*.cc || true); \
+	if [ -n "$$bad" ]; then echo "herd: net/ must not include sim/:"; echo "$$bad"; exit 1; fi
+	@bad=$$(grep -nE '#include[[:space:]]*"net/' sim/*.h sim/*.cc || true); \
+	if [ -n "$$bad" ]; then echo "herd: sim/ outside sim/cli/ must not include net/:"; echo "$$bad"; exit 1; fi
 
 $(BUILD)/obj/%.o: %.cc | deps
 	@mkdir -p $(dir $@)
@@ -77,7 +87,7 @@ $(BUILD)/libherd.a: $(CORE_OBJS) $(HOST_OBJS) | check-core
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/herd: $(BUILD)/obj/sim/herd_main.o $(BUILD)/libherd.a
+$(BUILD)/herd: $(BUILD)/obj/sim/cli/herd_main.o $(BUILD)/libherd.a
 	$(CXX) $(SANFLAGS) -o $@ $^ $(DEP_LIBS)
 
 $(BUILD)/herd_tests: $(TEST_OBJS) $(BUILD)/libherd.a

@@ -1,7 +1,7 @@
 #include "node/protocol.h"
 
 #include <cassert>
-#include <cstdio>
+#include <charconv>
 
 namespace herd {
 namespace {
@@ -149,11 +149,13 @@ std::string format_time_diff(int64_t now_ns, int64_t client_ns) {
   unsigned __int128 mag = diff < 0 ? -static_cast<unsigned __int128>(diff)
                                    : static_cast<unsigned __int128>(diff);
   char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%c%llu.%09llu", diff < 0 ? '-' : '+',
-                        static_cast<unsigned long long>(mag / 1'000'000'000),
-                        static_cast<unsigned long long>(mag % 1'000'000'000));
-  assert(n > 0 && n < static_cast<int>(sizeof buf));
-  return std::string(buf, static_cast<size_t>(n));
+  buf[0] = diff < 0 ? '-' : '+';
+  auto [end, ec] = std::to_chars(buf + 1, buf + sizeof buf - 10, static_cast<unsigned long long>(mag / 1'000'000'000));
+  assert(ec == std::errc());
+  *end++ = '.';
+  uint64_t frac = static_cast<uint64_t>(mag % 1'000'000'000);
+  for (int i = 8; i >= 0; --i, frac /= 10) end[i] = static_cast<char>('0' + frac % 10);
+  return std::string(buf, static_cast<size_t>(end + 9 - buf));
 }
 
 std::string_view strip_plus(std::string_view degrees) {

@@ -5,7 +5,6 @@
 
 #include <rapidjson/document.h>
 
-#include "net/files.h"
 #include "node/clock.h"
 #include "node/fault_plan.h"
 #include "sim/scenario_parse.h"
@@ -183,8 +182,8 @@ Result<double> number_member(const JsonField& f, std::string_view key, double mi
   return v->value().GetDouble();
 }
 
-Result<Scenario> parse_scenario(std::string_view text, std::string_view source,
-                                const std::string& base_dir) {
+Result<Scenario> parse_scenario(std::string_view text, std::string_view source, const std::string& base_dir,
+                                const TopologyLoader& load) {
   Result<JsonDoc> parsed = parse_json(text, source);
   if (!parsed.ok()) return Error{parsed.error()};
   const JsonDoc& doc = parsed.value();
@@ -206,7 +205,7 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source,
   }
   Result<JsonField> topology = root.required("topology");
   if (!topology.ok()) return Error{topology.error()};
-  Result<Topology> t = parse_scenario_topology(doc, topology.value(), base_dir);
+  Result<Topology> t = parse_scenario_topology(doc, topology.value(), base_dir, load);
   if (!t.ok()) return Error{t.error()};
   s.topology = std::move(t.value());
   Result<int64_t> duration = int_member(root, "duration_ms", 1, kMsMax, std::nullopt);
@@ -240,12 +239,5 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source,
   return s;
 }
 
-Result<Scenario> load_scenario(const std::string& path) {
-  Result<std::string> text = read_text_file(path);
-  if (!text.ok()) return Error{text.error()};
-  const size_t slash = path.rfind('/');
-  const std::string base_dir = slash == std::string::npos ? "" : path.substr(0, slash == 0 ? 1 : slash);
-  return parse_scenario(text.value(), path, base_dir);
-}
 
 }  // namespace herd

@@ -24,6 +24,7 @@
 //    (duration_ms 10000 + drain_ms 60000)"
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -91,12 +92,14 @@ struct Scenario {
   uint64_t link_queue_bytes = 16u << 20;    // A connection's send queue limit.
 };
 
-// Reads and parses the scenario file at `path`.
-Result<Scenario> load_scenario(const std::string& path);
-// Parses scenario text; `source` names it in errors; topology paths are resolved
-// against `base_dir` ("" = the working directory).
-Result<Scenario> parse_scenario(std::string_view text, std::string_view source,
-                                const std::string& base_dir);
+// Reads and parses a topology file (the host's: sim/ reads no file itself).
+using TopologyLoader = std::function<Result<Topology>(const std::string& path)>;
+
+// Parses scenario text; `source` names it in errors; a topology path is resolved
+// against `base_dir` ("" = the working directory) and read with `load`. Reading the
+// scenario file itself is sim/cli/scenario_file.h's.
+Result<Scenario> parse_scenario(std::string_view text, std::string_view source, const std::string& base_dir,
+                                const TopologyLoader& load);
 
 // A connected random topology: a random spanning tree plus random extra links up to
 // an average degree of `degree` (at least the tree's). Names r0000.., ports 20000+i.

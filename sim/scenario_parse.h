@@ -9,6 +9,7 @@
 #include "node/result.h"
 #include "node/sync.h"
 #include "node/topology.h"
+#include "sim/scenario.h"
 
 namespace herd {
 
@@ -29,8 +30,8 @@ std::string json_text_of(const rapidjson::Value& value);
 Error relocate_error(const std::string& error, std::string_view source, const JsonDoc& doc,
                      const JsonField& base);
 
-Result<Topology> parse_scenario_topology(const JsonDoc& doc, const JsonField& f,
-                                         const std::string& base_dir);
+Result<Topology> parse_scenario_topology(const JsonDoc& doc, const JsonField& f, const std::string& base_dir,
+                                         const TopologyLoader& load);
 
 // The "sync" section: {"mode": "off"|"link-up"|"periodic", "interval_ms": N,
 // "bytes_per_s": N}, each optional (node/sync.h's defaults).

@@ -8,7 +8,6 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "net/files.h"
 #include "node/rng.h"
 #include "sim/scenario.h"
 #include "sim/scenario_parse.h"
@@ -94,14 +93,14 @@ Error relocate_error(const std::string& error, std::string_view source, const Js
   return JsonField(&doc, v, full).error(what);
 }
 
-Result<Topology> parse_scenario_topology(const JsonDoc& doc, const JsonField& f,
-                                         const std::string& base_dir) {
+Result<Topology> parse_scenario_topology(const JsonDoc& doc, const JsonField& f, const std::string& base_dir,
+                                         const TopologyLoader& load) {
   if (f.value().IsString()) {
     Result<std::string> path = f.expect_string(4096);
     if (!path.ok()) return Error{path.error()};
     std::string resolved = path.value();
     if (!resolved.empty() && resolved[0] != '/' && !base_dir.empty()) resolved = base_dir + "/" + resolved;
-    Result<Topology> t = load_topology(resolved);
+    Result<Topology> t = load(resolved);
     if (!t.ok()) return f.error("cannot use topology: " + t.error());
     return t;
   }

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/version.h"
+#include "sim/cli/version.h"
 #include "tests/e2e/harness.h"
 
 namespace herd::e2e {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/bench_options.h"
+#include "sim/cli/bench_options.h"
 
 namespace herd {
 namespace {

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "node/fault_model.h"
-#include "sim/cli.h"
-#include "sim/sim_cli.h"
+#include "sim/cli/cli.h"
+#include "sim/cli/sim_cli.h"
 
 namespace herd {
 namespace {

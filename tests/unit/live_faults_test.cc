@@ -11,7 +11,7 @@
 #include <uv.h>
 
 #include "node/rng.h"
-#include "sim/cli.h"
+#include "sim/cli/cli.h"
 #include "tests/unit/fault_test_util.h"
 
 namespace herd {

@@ -25,6 +25,7 @@
 #include "node/hash.h"
 #include "node/json_bytes.h"
 #include "sim/replay.h"
+#include "sim/cli/scenario_file.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 #include "sim/trace.h"

@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <string>
 
+#include "net/files.h"
 #include "sim/report.h"
+#include "sim/cli/scenario_file.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 
@@ -19,7 +21,7 @@ std::string root() {
 }
 
 Scenario scenario_of(const std::string& text) {
-  Result<Scenario> s = parse_scenario(text, "test.json", root() + "/topologies");
+  Result<Scenario> s = parse_scenario(text, "test.json", root() + "/topologies", load_topology);
   REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error()));
   return s.value();
 }

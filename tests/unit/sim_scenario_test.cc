@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "node/clock.h"
+#include "net/files.h"
 #include "sim/determinism.h"
+#include "sim/cli/scenario_file.h"
 #include "sim/scenario.h"
-#include "sim/sim_cli.h"
+#include "sim/cli/sim_cli.h"
 
 namespace herd {
 namespace {
@@ -24,7 +26,7 @@ std::string root() {
 }
 
 std::string error_of(const std::string& text) {
-  Result<Scenario> s = parse_scenario(text, "s.json", root() + "/topologies");
+  Result<Scenario> s = parse_scenario(text, "s.json", root() + "/topologies", load_topology);
   REQUIRE_FALSE(s.ok());
   return s.error();
 }
@@ -102,7 +104,7 @@ TEST_CASE("scenario: an unknown server lists the valid ones; a late timeline eve
         "monotonic_reads_max)");
   Result<Scenario> s = parse_scenario("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n"
                                       " \"expect\": {\"reached_all_or_superseded_min\": 0.5}}",
-                                      "s.json", root() + "/topologies");
+                                      "s.json", root() + "/topologies", load_topology);
   REQUIRE(s.ok());
   CHECK(s.value().expect.reached_all_or_superseded_min_ppm == 500'000u);
   CHECK_FALSE(s.value().expect.reached_all_min_ppm);

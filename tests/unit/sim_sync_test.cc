@@ -9,7 +9,9 @@
 
 #include "node/hash.h"
 #include "node/json_bytes.h"
+#include "net/files.h"
 #include "sim/report.h"
+#include "sim/cli/scenario_file.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 
@@ -22,7 +24,7 @@ std::string root() {
 }
 
 Scenario scenario_of(const std::string& text) {
-  Result<Scenario> s = parse_scenario(text, "test.json", root() + "/topologies");
+  Result<Scenario> s = parse_scenario(text, "test.json", root() + "/topologies", load_topology);
   REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error()));
   return s.value();
 }

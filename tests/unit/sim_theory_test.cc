@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "net/files.h"
 #include "sim/report.h"
+#include "sim/cli/scenario_file.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 
@@ -23,7 +25,7 @@ std::string root() {
 }
 
 Scenario scenario_of(const std::string& text) {
-  Result<Scenario> s = parse_scenario(text, "test.json", root() + "/topologies");
+  Result<Scenario> s = parse_scenario(text, "test.json", root() + "/topologies", load_topology);
   REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error()));
   // Flooding's own theory: no anti-entropy messages in the counts.
   s.value().sync.mode = SyncMode::kOff;

@@ -8,7 +8,7 @@
 
 #include "node/result.h"
 #include "node/topology.h"
-#include "sim/cli.h"
+#include "sim/cli/cli.h"
 
 namespace herd {
 

@@ -1,4 +1,4 @@
-#include "sim/cli.h"
+#include "sim/cli/cli.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -14,7 +14,7 @@
 
 #include <uv.h>
 
-#include "net/bench_client.h"
+#include "net/bench/bench_client.h"
 
 namespace herd::bench::detail {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "net/bench_client.h"
+#include "net/bench/bench_client.h"
 #include "node/result.h"
 
 namespace herd {

@@ -3,9 +3,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/cli.h"
+#include "sim/cli/cli.h"
 #include "sim/replay.h"
-#include "sim/sim_cli.h"
+#include "sim/cli/sim_cli.h"
 
 namespace herd {
 namespace {

@@ -1,4 +1,4 @@
-#include "net/bench_histogram.h"
+#include "net/bench/bench_histogram.h"
 
 #include <algorithm>
 #include <bit>

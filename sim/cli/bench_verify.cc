@@ -1,4 +1,4 @@
-#include "sim/bench_verify.h"
+#include "sim/cli/bench_verify.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,11 +1,11 @@
-#include "sim/bench_options.h"
+#include "sim/cli/bench_options.h"
 
 #include <charconv>
 #include <climits>
 #include <functional>
 #include <string_view>
 
-#include "sim/cli.h"
+#include "sim/cli/cli.h"
 
 namespace herd {
 

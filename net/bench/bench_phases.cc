@@ -12,7 +12,7 @@
 
 #include <uv.h>
 
-#include "net/bench_run.h"
+#include "net/bench/bench_run.h"
 
 namespace herd::bench::detail {
 namespace {

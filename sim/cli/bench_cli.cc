@@ -1,4 +1,4 @@
-#include "sim/bench_cli.h"
+#include "sim/cli/bench_cli.h"
 
 #include <sys/resource.h>
 
@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "net/bench_client.h"
-#include "sim/bench_options.h"
-#include "sim/bench_verify.h"
+#include "net/bench/bench_client.h"
+#include "sim/cli/bench_options.h"
+#include "sim/cli/bench_verify.h"
 #include "node/json_bytes.h"
 
 namespace herd {

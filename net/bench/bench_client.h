@@ -19,7 +19,7 @@
 #include <string_view>
 #include <vector>
 
-#include "net/bench_histogram.h"
+#include "net/bench/bench_histogram.h"
 #include "node/result.h"
 
 namespace herd::bench {

@@ -1,4 +1,4 @@
-#include "sim/sim_cli.h"
+#include "sim/cli/sim_cli.h"
 
 #include <unistd.h>
 
@@ -11,11 +11,12 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/cli.h"
+#include "sim/cli/cli.h"
 #include "sim/determinism.h"
 #include "node/hash.h"
 #include "node/json_bytes.h"
 #include "sim/report.h"
+#include "sim/cli/scenario_file.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 #include "sim/trace.h"

@@ -1,4 +1,4 @@
-#include "sim/serve_checks.h"
+#include "sim/cli/serve_checks.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

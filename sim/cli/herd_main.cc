@@ -16,12 +16,12 @@
 
 #include "net/files.h"
 #include "net/herd_host.h"
-#include "sim/bench_cli.h"
-#include "sim/cli.h"
-#include "sim/serve_checks.h"
-#include "sim/sim_cli.h"
+#include "sim/cli/bench_cli.h"
+#include "sim/cli/cli.h"
+#include "sim/cli/serve_checks.h"
+#include "sim/cli/sim_cli.h"
 #include "sim/trace.h"
-#include "sim/version.h"
+#include "sim/cli/version.h"
 
 namespace herd {
 namespace {

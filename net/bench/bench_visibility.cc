@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "net/bench_run.h"
+#include "net/bench/bench_run.h"
 
 namespace herd::bench::detail {
 

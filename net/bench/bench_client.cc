@@ -1,6 +1,6 @@
 // run_bench and the connections of a bench run: connecting, writing, reading load
 // replies. Phases are in bench_phases.cc, visibility probes in bench_visibility.cc.
-#include "net/bench_client.h"
+#include "net/bench/bench_client.h"
 
 #include <unistd.h>
 
@@ -14,7 +14,7 @@
 
 #include <uv.h>
 
-#include "net/bench_run.h"
+#include "net/bench/bench_run.h"
 
 namespace herd::bench {
 
