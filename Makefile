@@ -41,7 +41,7 @@ SUDO       ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DOCTEST_H  ?= /usr/include/doctest/doctest.h
 DEP_MODULES = libuv:libuv1-dev libcurl:libcurl4-openssl-dev RapidJSON:rapidjson-dev
 
-.PHONY: all deps test test-asan run clean check-core check-tracked bench
+.PHONY: all deps test test-asan test-ndebug run clean check-core check-tracked bench
 all: $(BUILD)/herd
 
 # Installs Debian's packages for whatever pkg-config or the header check cannot find,
@@ -103,6 +103,11 @@ test: $(BUILD)/herd $(BUILD)/herd_tests
 test-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
 
+# A release-style build (-DNDEBUG) compiles, and its assertions still check.
+test-ndebug:
+	@$(MAKE) --no-print-directory BUILD=build-ndebug OPT="-O2 -DNDEBUG" build-ndebug/herd build-ndebug/herd_tests
+	@build-ndebug/herd_tests --no-version -tc='assertions*' | tail -n 2
+
 # The floor server, the herd and the asyncio herd side by side (tests/bench/run_bench.sh):
 # about two minutes; prints every figure and the ratios. Only the asyncio herd needs
 # Python (/usr/bin/python3); without it every other figure is still printed.
@@ -113,6 +118,6 @@ run: $(BUILD)/herd
 	./$(BUILD)/herd run
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-ndebug build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,6 +1,6 @@
+#include "node/check.h"
 #include "net/client_conn.h"
 
-#include <cassert>
 #include <utility>
 
 #include "net/log_writer.h"
@@ -21,7 +21,7 @@ void ClientConn::add_reply(std::string bytes) {
 }
 
 void ClientConn::open_pending(RequestId request) {
-  assert(request != 0);
+  HERD_ASSERT(request != 0);
   slots_.push_back(Slot{request, false, {}});
   ++pending_;
   update_hold();

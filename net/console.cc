@@ -1,8 +1,8 @@
+#include "node/check.h"
 #include "net/console.h"
 
 #include <unistd.h>
 
-#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -36,11 +36,11 @@ Console::Console(uv_loop_t* loop, Execute execute, FILE* out)
 
 Console::~Console() {
   // REQUIRES: close() ran and the loop ran dry.
-  assert(listener_ == nullptr && stdin_ == nullptr && clients_.empty());
+  HERD_ASSERT(listener_ == nullptr && stdin_ == nullptr && clients_.empty());
 }
 
 Result<bool> Console::listen(int port) {
-  assert(listener_ == nullptr && !closed_);
+  HERD_ASSERT(listener_ == nullptr && !closed_);
   Result<struct sockaddr_storage> address = resolve_address("127.0.0.1", port);
   if (!address.ok()) return Error{"admin: " + address.error()};
   const auto* addr = reinterpret_cast<const struct sockaddr*>(&address.value());

@@ -1,9 +1,9 @@
+#include "node/check.h"
 #include "net/herd_host.h"
 
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -41,7 +41,7 @@ HerdHost::HerdHost(uv_loop_t* loop, Topology topology, std::vector<std::string> 
       options_(std::move(options)),
       places_(std::make_unique<PlacesClient>(loop, options_.places)) {
   if (options_.faults) {
-    assert(hosted_.size() == topology_.nodes.size());
+    HERD_ASSERT(hosted_.size() == topology_.nodes.size());
     faults_ = std::make_unique<LiveFaults>(loop_, fault_topology(topology_), *options_.faults,
                                            [this](std::string_view name) { return server(name); });
   }
@@ -62,12 +62,12 @@ HerdHost::HerdHost(uv_loop_t* loop, Topology topology, std::vector<std::string> 
     servers_.push_back(std::make_unique<ServerHost>(loop_, std::move(config), places_.get()));
     servers_.back()->set_on_peer_change([this] { check_ready(); });
   }
-  assert(servers_.size() == hosted_.size());
+  HERD_ASSERT(servers_.size() == hosted_.size());
 }
 
 HerdHost::~HerdHost() {
-  assert(places_closed_);
-  assert(signals_.empty());
+  HERD_ASSERT(places_closed_);
+  HERD_ASSERT(signals_.empty());
 }
 
 int HerdHost::listen_port(int node_index) const {

@@ -1,11 +1,11 @@
+#include "node/check.h"
 #include "net/line_framer.h"
 
-#include <cassert>
 
 namespace herd {
 
 void LineFramer::feed(std::string_view chunk) {
-  assert(chunk_.empty());
+  HERD_ASSERT(chunk_.empty());
   chunk_ = chunk;
 }
 
@@ -26,7 +26,7 @@ LineFramer::Status LineFramer::emit_partial(std::string_view* line) {
 }
 
 void LineFramer::skip_long_line() {
-  assert(dead_);
+  HERD_ASSERT(dead_);
   dead_ = false;
   skipping_ = long_line_open_;
   long_line_open_ = false;
@@ -84,7 +84,7 @@ LineFramer::Status LineFramer::next(std::string_view* line) {
 }
 
 LineFramer::Status LineFramer::finish(std::string_view* line) {
-  assert(chunk_.empty());
+  HERD_ASSERT(chunk_.empty());
   if (dead_) return Status::kTooLong;
   if (skipping_) return Status::kNeedMore;  // The long line ended at EOF.
   if (partial_emitted_ || partial_.empty()) {

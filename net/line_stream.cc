@@ -1,6 +1,6 @@
+#include "node/check.h"
 #include "net/line_stream.h"
 
-#include <cassert>
 #include <cstring>
 #include <utility>
 
@@ -30,7 +30,7 @@ LineStream* LineStream::create(uv_loop_t* loop, Handler* handler, uint64_t id, L
 LineStream::LineStream(uv_loop_t* loop, Handler* handler, uint64_t id, Limits limits)
     : handler_(handler), id_(id), limits_(limits), framer_(limits.max_line_bytes) {
   int rc = uv_tcp_init(loop, &tcp_);
-  assert(rc == 0);
+  HERD_ASSERT(rc == 0);
   (void)rc;
   tcp_.data = this;
 }
@@ -178,7 +178,7 @@ void LineStream::queue_write(std::string bytes, uint64_t messages) {
 }
 
 void LineStream::on_write_done(size_t bytes, uint64_t messages, int status) {
-  assert(queued_bytes_ >= bytes);
+  HERD_ASSERT(queued_bytes_ >= bytes);
   queued_bytes_ -= bytes;
   if (messages > 0) handler_->on_messages(this, status == 0 ? messages : 0, status == 0 ? 0 : messages);
   if (status < 0 && status != UV_ECANCELED) {

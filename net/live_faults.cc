@@ -1,7 +1,6 @@
 #include "net/live_faults.h"
 
 #include <algorithm>
-#include <cassert>
 #include <map>
 #include <utility>
 

@@ -3,11 +3,11 @@
 // to wake it (on_curl_timer); libuv tells curl what happened (on_poll, on_timeout);
 // after every such call the finished transfers are drained (check_multi_info).
 // Connections stay in the multi handle's connection cache and are reused.
+#include "node/check.h"
 #include "net/places_client.h"
 
 #include <curl/curl.h>
 
-#include <cassert>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -70,7 +70,7 @@ struct PlacesClient::Impl {
     global_init_once();
     url = !config.url.empty() ? config.url : config.api == PlacesApi::kNew ? kNewUrl : kLegacyUrl;
     multi = curl_multi_init();
-    assert(multi != nullptr);
+    HERD_ASSERT(multi != nullptr);
     curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
     curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
     curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Impl::on_curl_timer);
@@ -82,7 +82,7 @@ struct PlacesClient::Impl {
   uv_timer_t* new_timer() {
     auto* timer = new uv_timer_t;
     int rc = uv_timer_init(loop, timer);
-    assert(rc == 0);
+    HERD_ASSERT(rc == 0);
     (void)rc;
     timer->data = this;
     ++open_handles;
@@ -92,7 +92,7 @@ struct PlacesClient::Impl {
   // --- Requests -------------------------------------------------------------------
 
   void fetch(const PlacesQuery& query, Done done) {
-    assert(!closing && "fetch after close");
+    HERD_ASSERT(!closing && "fetch after close");
     PlacesCacheKey key{config.api, query.lat, query.lng, query.radius_m};
     if (const PlacesResult* hit = cache.find(key, query.bound, uv_now(loop))) {
       defer(std::move(done), *hit);
@@ -126,7 +126,7 @@ struct PlacesClient::Impl {
 
   CURL* make_easy(const PlacesQuery& query, Transfer* t) {
     CURL* e = curl_easy_init();
-    assert(e != nullptr);
+    HERD_ASSERT(e != nullptr);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // Signals would hit the whole herd.
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(config.timeout_ms));
@@ -178,9 +178,9 @@ struct PlacesClient::Impl {
   void finish(CURL* easy, CURLcode code) {
     Transfer* raw = nullptr;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &raw);
-    assert(raw != nullptr);
+    HERD_ASSERT(raw != nullptr);
     auto it = transfers.find(raw->id);
-    assert(it != transfers.end());
+    HERD_ASSERT(it != transfers.end());
     std::unique_ptr<Transfer> t = std::move(it->second);
     transfers.erase(it);
     curl_multi_remove_handle(multi, easy);
@@ -318,7 +318,7 @@ struct PlacesClient::Impl {
   // --- Closing --------------------------------------------------------------------
 
   void close(std::function<void()> cb) {
-    assert(!closing && "close called twice");
+    HERD_ASSERT(!closing && "close called twice");
     closing = true;
     closed = std::move(cb);
     deferred.clear();
@@ -341,7 +341,7 @@ struct PlacesClient::Impl {
   }
 
   void handle_closed() {
-    assert(open_handles > 0);
+    HERD_ASSERT(open_handles > 0);
     if (--open_handles > 0 || !closing) return;
     done_closing = true;
     std::function<void()> cb = std::move(closed);
@@ -368,7 +368,7 @@ struct PlacesClient::Impl {
 PlacesClient::PlacesClient(uv_loop_t* loop, PlacesConfig config)
     : impl_(std::make_unique<Impl>(loop, std::move(config))) {}
 
-PlacesClient::~PlacesClient() { assert(impl_->done_closing && "PlacesClient destroyed before close() completed"); }
+PlacesClient::~PlacesClient() { HERD_ASSERT(impl_->done_closing && "PlacesClient destroyed before close() completed"); }
 
 void PlacesClient::fetch(const PlacesQuery& query, Done done) { impl_->fetch(query, std::move(done)); }
 

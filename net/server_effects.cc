@@ -1,6 +1,5 @@
 // ServerHost: feeding the node and applying its effects.
 #include <algorithm>
-#include <cassert>
 #include <optional>
 #include <utility>
 

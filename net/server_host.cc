@@ -1,11 +1,11 @@
 // ServerHost: listeners, connections and the server's life (crash, restart, pause).
 // The node's effects are applied in net/server_effects.cc.
+#include "node/check.h"
 #include "net/server_host.h"
 
 #include <unistd.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cstring>
 #include <utility>
 
@@ -69,8 +69,8 @@ ServerHost::ServerHost(uv_loop_t* loop, ServerHostConfig config, PlacesClient* p
 
 ServerHost::~ServerHost() {
   // REQUIRES: close() ran and the loop ran dry, so no stream refers to us.
-  assert(listeners_[kClients].handle == nullptr && listeners_[kPeers].handle == nullptr);
-  assert(flusher_ == nullptr);
+  HERD_ASSERT(listeners_[kClients].handle == nullptr && listeners_[kPeers].handle == nullptr);
+  HERD_ASSERT(flusher_ == nullptr);
 }
 
 Result<bool> ServerHost::open(const struct sockaddr_storage& listen_address,
@@ -142,7 +142,7 @@ void ServerHost::close_listeners() {
 
 void ServerHost::set_peer_address(const std::string& neighbour, const struct sockaddr* address) {
   const int index = node().peer_index(neighbour);
-  assert(index >= 0);
+  HERD_ASSERT(index >= 0);
   const size_t size = address->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
   memcpy(&peer_addresses_[static_cast<size_t>(index)], address, size);
 }
@@ -319,7 +319,7 @@ void ServerHost::on_connection(Role role, int status) {
 
 void ServerHost::on_line(LineStream* stream, std::string_view line) {
   Conn* conn = find(stream->id());
-  assert(conn != nullptr);
+  HERD_ASSERT(conn != nullptr);
   Input in;
   in.kind = InputKind::kLine;
   in.now = live_now();

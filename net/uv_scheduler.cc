@@ -1,6 +1,6 @@
+#include "node/check.h"
 #include "net/uv_scheduler.h"
 
-#include <cassert>
 
 #include "net/live_clock.h"
 
@@ -15,7 +15,7 @@ Now UvScheduler::now() {
 }
 
 void UvScheduler::after(int64_t delay_ns, std::function<void()> fn) {
-  assert(delay_ns >= 0);
+  HERD_ASSERT(delay_ns >= 0);
   if (closed_) return;
   if (base_ns_ < 0) now();
   const int64_t due_ns = base_ns_ + delay_ns;

@@ -1,6 +1,6 @@
+#include "node/check.h"
 #include "net/uv_timer.h"
 
-#include <cassert>
 #include <utility>
 
 namespace herd {
@@ -8,7 +8,7 @@ namespace herd {
 Timer::Timer(uv_loop_t* loop, std::function<void()> fire) : box_(new Box) {
   box_->fire = std::move(fire);
   int rc = uv_timer_init(loop, &box_->handle);
-  assert(rc == 0);
+  HERD_ASSERT(rc == 0);
   (void)rc;
   box_->handle.data = box_;
 }
@@ -16,7 +16,7 @@ Timer::Timer(uv_loop_t* loop, std::function<void()> fire) : box_(new Box) {
 Timer::~Timer() { close(); }
 
 void Timer::start(uint64_t timeout_ms, uint64_t repeat_ms) {
-  assert(box_ != nullptr);
+  HERD_ASSERT(box_ != nullptr);
   uv_timer_start(&box_->handle, &Timer::on_fire, timeout_ms, repeat_ms);
 }
 

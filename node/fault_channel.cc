@@ -1,6 +1,6 @@
+#include "node/check.h"
 #include "node/fault_channel.h"
 
-#include <cassert>
 
 namespace herd {
 
@@ -41,7 +41,7 @@ ChannelCopies FaultChannel::offer(int link, Traffic traffic, uint64_t bytes, int
 
 bool FaultChannel::due(int link, Traffic traffic, bool conn_open) {
   uint32_t& held = held_[static_cast<size_t>(link)];
-  assert(held > 0);
+  HERD_ASSERT(held > 0);
   --held;
   const bool protocol = traffic == Traffic::kProtocol;
   if (state_->blocked(link)) {

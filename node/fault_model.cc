@@ -1,7 +1,7 @@
+#include "node/check.h"
 #include "node/fault_model.h"
 
 #include <algorithm>
-#include <cassert>
 
 #include "node/fault_text.h"
 
@@ -95,11 +95,11 @@ std::string fault_text(const Decision& decision, std::string_view link_label) {
 
 LinkModel::LinkModel(uint64_t seed, std::string_view label, LinkFaults faults)
     : stream_(derive(seed, label)), faults_(faults) {
-  assert(faults_.delay.invalid().empty());
+  HERD_ASSERT(faults_.delay.invalid().empty());
 }
 
 void LinkModel::set_faults(const LinkFaults& faults) {
-  assert(faults.delay.invalid().empty());
+  HERD_ASSERT(faults.delay.invalid().empty());
   faults_ = faults;
 }
 

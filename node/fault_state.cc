@@ -1,7 +1,7 @@
+#include "node/check.h"
 #include "node/fault_state.h"
 
 #include <algorithm>
-#include <cassert>
 #include <utility>
 
 namespace herd {
@@ -36,11 +36,11 @@ FaultState::FaultState(FaultTopology topology, uint64_t seed, const FaultPlan& p
     const std::string label = from + ">" + to;
     links_.push_back({label, node_index(from), node_index(to),
                       LinkModel(seed, label, plan.defaults)});
-    assert(links_.back().from >= 0 && links_.back().to >= 0);
+    HERD_ASSERT(links_.back().from >= 0 && links_.back().to >= 0);
   }
   for (const LinkOverride& entry : plan.overrides) {
     const CommandOutcome outcome = set(entry.link, entry.settings);
-    assert(outcome.ok);
+    HERD_ASSERT(outcome.ok);
   }
 }
 

@@ -1,6 +1,6 @@
+#include "node/check.h"
 #include "node/json_bytes.h"
 
-#include <cassert>
 
 namespace herd {
 
@@ -46,7 +46,7 @@ std::optional<std::string> bytes_from_json(std::string_view utf8) {
 }
 
 std::string fixed_point(int64_t value, int decimals) {
-  assert(decimals >= 0 && decimals <= 9);
+  HERD_ASSERT(decimals >= 0 && decimals <= 9);
   const bool negative = value < 0;
   // Via unsigned, so INT64_MIN has a magnitude too.
   uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);

@@ -1,6 +1,6 @@
+#include "node/check.h"
 #include "node/json_where.h"
 
-#include <cassert>
 #include <vector>
 
 #include <rapidjson/encodedstream.h>
@@ -114,7 +114,7 @@ struct Generator {
 // most kJsonDepthMax, so the recursion is bounded.
 void assign_lines(const rapidjson::Value& v, const std::vector<int>& lines, size_t* next,
                   std::unordered_map<const rapidjson::Value*, int>* out) {
-  assert(*next < lines.size());
+  HERD_ASSERT(*next < lines.size());
   (*out)[&v] = lines[(*next)++];
   if (v.IsObject()) {
     for (const auto& m : v.GetObject()) assign_lines(m.value, lines, next, out);
@@ -163,7 +163,7 @@ Result<JsonDoc> parse_json(std::string_view text, std::string_view source_name) 
   size_t next = 0;
   out.lines_.reserve(gen.lines.size());
   assign_lines(*out.doc_, gen.lines, &next, &out.lines_);
-  assert(next == gen.lines.size());
+  HERD_ASSERT(next == gen.lines.size());
   return out;
 }
 
@@ -186,7 +186,7 @@ std::string JsonField::member_path(std::string_view key) const {
 }
 
 JsonField JsonField::element(size_t i) const {
-  assert(value_->IsArray() && i < value_->Size());
+  HERD_ASSERT(value_->IsArray() && i < value_->Size());
   return JsonField(doc_, &(*value_)[static_cast<rapidjson::SizeType>(i)],
                    path_ + "[" + std::to_string(i) + "]");
 }
@@ -198,7 +198,7 @@ Result<JsonField> JsonField::required(std::string_view key) const {
 }
 
 std::optional<JsonField> JsonField::optional(std::string_view key) const {
-  assert(value_->IsObject());
+  HERD_ASSERT(value_->IsObject());
   rapidjson::Value name(rapidjson::StringRef(key.data(), key.size()));
   auto it = value_->FindMember(name);
   if (it == value_->MemberEnd()) return std::nullopt;

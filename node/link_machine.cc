@@ -1,7 +1,7 @@
+#include "node/check.h"
 #include "node/link_machine.h"
 
 #include <algorithm>
-#include <cassert>
 #include <utility>
 
 #include "node/peer_wire.h"
@@ -15,11 +15,11 @@ LinkMachine::LinkMachine(std::string self, std::string peer, int index, const Li
       dials_(self_ < peer_),
       t_(timings),
       backoff_ns_(timings.backoff_min_ns) {
-  assert(self_ != peer_);
+  HERD_ASSERT(self_ != peer_);
 }
 
 void LinkMachine::start(int64_t now_ns, Effects* out) {
-  assert(state_ == State::kOff);
+  HERD_ASSERT(state_ == State::kOff);
   state_ = State::kWaiting;
   backoff_ns_ = t_.backoff_min_ns;
   if (dials_) dial(now_ns, out);
@@ -79,7 +79,7 @@ void LinkMachine::on_dialed(uint64_t attempt, ConnId conn, std::string_view why,
 }
 
 void LinkMachine::adopt(ConnId conn, int64_t now_ns, Rng& rng, Effects* out) {
-  assert(state_ != State::kOff);
+  HERD_ASSERT(state_ != State::kOff);
   if (conn_ != 0) drop("replaced", now_ns, rng, out);
   Effect e;
   e.kind = EffectKind::kAdopt;

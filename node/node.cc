@@ -1,7 +1,7 @@
+#include "node/check.h"
 #include "node/node.h"
 
 #include <algorithm>
-#include <cassert>
 #include <utility>
 
 #include "node/peer_wire.h"
@@ -14,10 +14,10 @@ Node::Node(NodeConfig config)
       rng_(derive(config_.seed, config_.name)),
       records_(config_.max_records),
       sync_(config_.sync, static_cast<int>(config_.neighbours.size())) {
-  assert(std::is_sorted(config_.neighbours.begin(), config_.neighbours.end()));
-  assert(std::adjacent_find(config_.neighbours.begin(), config_.neighbours.end()) ==
+  HERD_ASSERT(std::is_sorted(config_.neighbours.begin(), config_.neighbours.end()));
+  HERD_ASSERT(std::adjacent_find(config_.neighbours.begin(), config_.neighbours.end()) ==
          config_.neighbours.end());
-  assert(config_.sync.bytes_per_s > 0 && config_.sync.interval_ns > 0);
+  HERD_ASSERT(config_.sync.bytes_per_s > 0 && config_.sync.interval_ns > 0);
   links_.reserve(config_.neighbours.size());
   for (size_t i = 0; i < config_.neighbours.size(); ++i) {
     links_.emplace_back(config_.name, config_.neighbours[i], static_cast<int>(i), config_.link);
@@ -43,7 +43,7 @@ void Node::step(const Input& in, Effects* out) {
       closed(in.conn, in.text, in.now, out);
       break;
     case InputKind::kDialed:
-      assert(in.peer >= 0 && static_cast<size_t>(in.peer) < links_.size());
+      HERD_ASSERT(in.peer >= 0 && static_cast<size_t>(in.peer) < links_.size());
       links_[static_cast<size_t>(in.peer)].on_dialed(in.request, in.conn, in.text, in.now.mono_ns, rng_, out);
       break;
     case InputKind::kBackpressure:
@@ -190,7 +190,7 @@ void Node::iamat(ConnId conn, std::string_view line, Now now, Effects* out) {
   at.append(config_.name).append(" ").append(format_time_diff(now.wall_ns, *t));
   at.append(" ").append(f[1]).append(" ").append(f[2]).append(" ").append(f[3]);
   std::optional<AtFields> fields = parse_at_line(at);
-  assert(fields);  // Every field was validated above.
+  HERD_ASSERT(fields);  // Every field was validated above.
   switch (records_.offer(*fields)) {
     case RecordTable::Offer::kStored:
       note_offer(StoredVia::kClient, true, -1, 0, records_.find(fields->client)->at_line());
@@ -225,7 +225,7 @@ void Node::whatsat(ConnId conn, std::string_view line, Effects* out) {
                  out);
   }
   std::optional<Location> loc = parse_location(record->location());
-  assert(loc);  // Stored records hold valid locations.
+  HERD_ASSERT(loc);  // Stored records hold valid locations.
   Effect e;
   e.kind = EffectKind::kPlacesRequest;
   e.conn = conn;

@@ -1,6 +1,6 @@
+#include "node/check.h"
 #include "node/protocol.h"
 
-#include <cassert>
 #include <charconv>
 
 namespace herd {
@@ -69,7 +69,7 @@ bool within(const Decimal& d, int64_t limit) {
 }  // namespace
 
 Fields split_fields(std::string_view line, size_t max_fields) {
-  assert(max_fields < Fields::kFieldsMax);
+  HERD_ASSERT(max_fields < Fields::kFieldsMax);
   Fields fields;
   size_t i = 0;
   while (i < line.size() && fields.size() <= max_fields) {
@@ -151,7 +151,7 @@ std::string format_time_diff(int64_t now_ns, int64_t client_ns) {
   char buf[48];
   buf[0] = diff < 0 ? '-' : '+';
   auto [end, ec] = std::to_chars(buf + 1, buf + sizeof buf - 10, static_cast<unsigned long long>(mag / 1'000'000'000));
-  assert(ec == std::errc());
+  HERD_ASSERT(ec == std::errc());
   *end++ = '.';
   uint64_t frac = static_cast<uint64_t>(mag % 1'000'000'000);
   for (int i = 8; i >= 0; --i, frac /= 10) end[i] = static_cast<char>('0' + frac % 10);

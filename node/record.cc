@@ -1,7 +1,7 @@
+#include "node/check.h"
 #include "node/record.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cstring>
 #include <new>
 
@@ -175,7 +175,7 @@ RecordTable::Offer RecordTable::offer(const AtFields& f) {
 }
 
 RecordTable::Offer RecordTable::offer(Record record) {
-  assert(record.block_);
+  HERD_ASSERT(record.block_);
   if ((size_ + 1) * 2 > slots_.size()) grow();
   Record& slot = slots_[slot_of(record.client(), record.client_hash())];
   if (slot.block_) {
@@ -207,7 +207,7 @@ void RecordTable::clear() {
 
 void RecordTable::for_each_in(const std::vector<char>& buckets,
                               const std::function<void(const Record&)>& visit) const {
-  assert(buckets.size() == kBuckets);
+  HERD_ASSERT(buckets.size() == kBuckets);
   for (const Record& r : slots_) {
     if (r.block_ && buckets[static_cast<size_t>(bucket_of(r.block_->client_hash))]) visit(r);
   }

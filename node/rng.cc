@@ -1,7 +1,7 @@
+#include "node/check.h"
 #include "node/rng.h"
 
 #include <bit>
-#include <cassert>
 
 namespace herd {
 namespace {
@@ -59,7 +59,7 @@ Rng derive(uint64_t seed, std::string_view label) {
 }
 
 Probability Probability::of(double p) {
-  assert(p >= 0.0 && p <= 1.0);
+  HERD_ASSERT(p >= 0.0 && p <= 1.0);
   if (p >= 1.0) return always();
   Probability result;
   result.value_ = p > 0.0 ? p : 0.0;  // No "-0" in status lines.
@@ -94,7 +94,7 @@ uint64_t Rng::next_u64() {
 }
 
 uint64_t Rng::uniform_u64(uint64_t lo, uint64_t hi) {
-  assert(lo <= hi);
+  HERD_ASSERT(lo <= hi);
   const uint64_t range = hi - lo + 1;
   if (range == 0) return next_u64();  // The full 64-bit range.
   u128 product = static_cast<u128>(next_u64()) * range;
@@ -110,7 +110,7 @@ uint64_t Rng::uniform_u64(uint64_t lo, uint64_t hi) {
 }
 
 int64_t Rng::uniform_i64(int64_t lo, int64_t hi) {
-  assert(lo <= hi);
+  HERD_ASSERT(lo <= hi);
   // Two's complement offsets: hi - lo fits in 64 unsigned bits for any lo <= hi.
   const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
   return static_cast<int64_t>(static_cast<uint64_t>(lo) + uniform_u64(0, span));
@@ -134,7 +134,7 @@ uint64_t Rng::neg_ln_q32(uint64_t x) {
 }
 
 int64_t Rng::exponential(int64_t mean) {
-  assert(mean >= 0 && mean <= (int64_t{1} << 50));
+  HERD_ASSERT(mean >= 0 && mean <= (int64_t{1} << 50));
   const uint64_t neg_ln = neg_ln_q32(next_u64());
   // mean < 2^51 and neg_ln < 2^38: the product fits in 89 bits.
   const u128 product = static_cast<u128>(mean) * neg_ln + (uint64_t{1} << 31);

@@ -1,7 +1,6 @@
 #include "node/sync.h"
 
 #include <algorithm>
-#include <cassert>
 #include <utility>
 
 namespace herd {

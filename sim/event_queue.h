@@ -5,9 +5,10 @@
 // runs millions of them per second and a std::function per event would cost an
 // allocation each.
 #pragma once
-#include <cassert>
 #include <cstdint>
 #include <vector>
+
+#include "node/check.h"
 
 namespace herd {
 
@@ -43,7 +44,7 @@ class EventQueue {
   // Stamps the event with the next sequence number. REQUIRES: time_ns is not before
   // the last event popped (the simulation never schedules into the past).
   void push(SimEvent e) {
-    assert(e.time_ns >= last_popped_ns_);
+    HERD_ASSERT(e.time_ns >= last_popped_ns_);
     e.seq = next_seq_++;
     heap_.push_back(e);
     sift_up(heap_.size() - 1);
@@ -52,7 +53,7 @@ class EventQueue {
   size_t size() const { return heap_.size(); }
   const SimEvent& top() const { return heap_.front(); }
   SimEvent pop() {
-    assert(!heap_.empty());
+    HERD_ASSERT(!heap_.empty());
     SimEvent out = heap_.front();
     heap_.front() = heap_.back();
     heap_.pop_back();

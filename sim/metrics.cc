@@ -1,7 +1,7 @@
+#include "node/check.h"
 #include "sim/metrics.h"
 
 #include <algorithm>
-#include <cassert>
 
 #include "node/node.h"
 #include "node/protocol.h"
@@ -12,7 +12,7 @@ UpdateTracker::UpdateTracker(int servers, uint64_t max_bits)
     : servers_(servers),
       words_(static_cast<size_t>((servers + 63) / 64)),
       max_updates_(std::max<uint64_t>(1, max_bits / (64 * words_))) {
-  assert(servers >= 1);
+  HERD_ASSERT(servers >= 1);
 }
 
 uint32_t UpdateTracker::add(int origin, int64_t time_ns, uint32_t client, std::string_view at_line) {

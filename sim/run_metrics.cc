@@ -1,6 +1,6 @@
+#include "node/check.h"
 #include "sim/run_metrics.h"
 
-#include <cassert>
 
 #include <algorithm>
 
@@ -127,7 +127,7 @@ void RunMetrics::on_replies(int s, std::span<const Effect> outputs) {
 void RunMetrics::on_offer(int s, int64_t now, const Node& node) {
   const OfferNote& note = node.last_offer();
   const std::optional<AtFields> fields = parse_at_line(note.at_line);
-  assert(fields);  // The table only takes valid lines.
+  HERD_ASSERT(fields);  // The table only takes valid lines.
   const uint32_t client = client_index_(fields->client);
   if (client == kNoUpdate) return;
   if (note.stored) {

@@ -1,13 +1,13 @@
 // The scenario's topology (a path, an inline object, or a generated random graph)
 // and the relocation of errors from parsers that see only part of the scenario.
 #include <algorithm>
-#include <cassert>
 #include <set>
 #include <utility>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "node/check.h"
 #include "node/rng.h"
 #include "sim/scenario.h"
 #include "sim/scenario_parse.h"
@@ -15,7 +15,7 @@
 namespace herd {
 
 Topology random_topology(int nodes, int degree, uint64_t seed) {
-  assert(nodes >= 1 && nodes <= 40000 && degree >= 0);
+  HERD_ASSERT(nodes >= 1 && nodes <= 40000 && degree >= 0);
   Rng rng = derive(seed, "random-topology");
   Topology t;
   t.name = "random" + std::to_string(nodes);

@@ -1,7 +1,6 @@
 #include "sim/simulator.h"
 
 #include <algorithm>
-#include <cassert>
 #include <utility>
 
 namespace herd {

@@ -4,9 +4,9 @@
 // or, when that is full, into the sender's queue, whose size raises and clears
 // backpressure at the same limit as the live host. Connecting takes no time: a dial
 // to a listening server succeeds at once, to a crashed one it is refused at once.
-#include <cassert>
 #include <utility>
 
+#include "node/check.h"
 #include "sim/simulator.h"
 
 namespace herd {
@@ -39,7 +39,7 @@ void Simulator::dial(int node, const Effect& e) {
   const std::string& b = configs_[static_cast<size_t>(target)].name;
   c.link[0] = faults_.link_id(a, b);
   c.link[1] = faults_.link_id(b, a);
-  assert(c.link[0] >= 0 && c.link[1] >= 0);
+  HERD_ASSERT(c.link[0] >= 0 && c.link[1] >= 0);
   const auto index = static_cast<uint32_t>(conns_.size());
   conn_index_[conn_key(node, c.id[0])] = index;
   conn_index_[conn_key(target, c.id[1])] = index;
@@ -148,7 +148,7 @@ void Simulator::deliver(const SimEvent& e) {
   if (!c.open) return;  // Its messages were counted when it closed.
   if (defer_if_paused(reader, e)) return;
   Conn::Dir& d = c.dir[dir];
-  assert(!d.inbox.empty());
+  HERD_ASSERT(!d.inbox.empty());
   const Msg msg = d.inbox.front();
   d.inbox.pop_front();
   d.inbox_bytes -= msg.bytes + 1;

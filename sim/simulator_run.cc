@@ -1,9 +1,9 @@
 // The Simulator's run loop, its fault timeline, and its report.
 #include <algorithm>
-#include <cassert>
 #include <string_view>
 #include <unordered_map>
 
+#include "node/check.h"
 #include "sim/simulator.h"
 
 namespace herd {
@@ -78,7 +78,7 @@ void Simulator::start_workload() {
 }
 
 void Simulator::run_events() {
-  assert(!ran_);
+  HERD_ASSERT(!ran_);
   ran_ = true;
   for (int i = 0; i < n_; ++i) {
     Input in;

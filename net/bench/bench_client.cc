@@ -1,11 +1,11 @@
 // run_bench and the connections of a bench run: connecting, writing, reading load
 // replies. Phases are in bench_phases.cc, visibility probes in bench_visibility.cc.
+#include "node/check.h"
 #include "net/bench/bench_client.h"
 
 #include <unistd.h>
 
 #include <algorithm>
-#include <cassert>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -317,7 +317,7 @@ Result<BenchReport> run_bench(const BenchConfig& config) {
   uv_timer_start(&run->ticker, ticker_cb, 1, 1);
   uv_run(&run->loop, UV_RUN_DEFAULT);
   int rc = uv_loop_close(&run->loop);
-  assert(rc == 0);
+  HERD_ASSERT(rc == 0);
   (void)rc;
   if (run->pacer_fd >= 0) close(run->pacer_fd);
   return std::move(run->rep);

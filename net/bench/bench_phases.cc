@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -12,6 +11,7 @@
 
 #include <uv.h>
 
+#include "node/check.h"
 #include "net/bench/bench_run.h"
 
 namespace herd::bench::detail {
@@ -81,7 +81,7 @@ void Run::begin_load(int64_t now) {
   }
   if (load.empty()) return;
   pacer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  assert(pacer_fd >= 0);
+  HERD_ASSERT(pacer_fd >= 0);
   // Why a timerfd: libuv timers tick in whole ms, which would send in ms bursts.
   int64_t step_ns = std::clamp<int64_t>(1'000'000'000 / cfg.rate, 100'000, 1'000'000);
   struct itimerspec spec = {};
