@@ -142,6 +142,7 @@ void LiveFaults::run_event(size_t index) {
   const std::string source = "timeline at_ms=" + std::to_string(event.at_ms);
   const CommandOutcome outcome = apply(event.action, source);
   if (setup_.report) setup_.report(source + ": " + outcome.answer);
+  if (outcome.ok && setup_.applied) setup_.applied(event.action);
 }
 
 std::string LiveFaults::execute(std::string_view line, std::string_view source) {

@@ -53,6 +53,8 @@ struct FaultSetup {
   FaultPlan plan;     // Defaults, overrides and timeline (faults file and flags).
   // Told the outcome of each timeline event: "timeline at_ms=1000: ok: crash Juzang".
   std::function<void(std::string_view)> report;
+  // Told of each timeline event that was carried out (the scenario runner's metrics).
+  std::function<void(const FaultAction&)> applied;
 };
 
 // The fault layer's sub-seed: the first draw of the run's Rng, as in `herd sim`

@@ -70,8 +70,9 @@ std::string report_text(const Report& r) {
   auto row = [&](const std::string& label, const std::string& value) {
     o += "  " + label + std::string(label.size() < 18 ? 18 - label.size() : 1, ' ') + value + "\n";
   };
-  o += "herd sim: " + r.scenario + ", seed " + std::to_string(r.seed) + ", topology " + r.topology +
-       " (" + std::to_string(r.servers) + " servers, " + std::to_string(r.links) + " links)\n";
+  o += (r.host == "live" ? "herd run: " : "herd sim: ") + r.scenario + ", seed " + std::to_string(r.seed) +
+       ", topology " + r.topology + " (" + std::to_string(r.servers) + " servers, " + std::to_string(r.links) +
+       " links)" + (r.host == "live" ? ", live on loopback" : "") + "\n";
   row("updates", std::to_string(r.updates) + (r.untracked ? " (+" + std::to_string(r.untracked) + " untracked)" : ""));
   row("reached all", std::to_string(r.reached_all) + " (" + percent(r.reached_all, r.updates) + ")  superseded " +
                         std::to_string(r.superseded) + "  lost " + std::to_string(r.updates - r.reached_all - r.superseded));
@@ -123,7 +124,7 @@ std::string report_text(const Report& r) {
 }
 
 std::string report_json(const Report& r, bool with_wall) {
-  std::string o = "{\"seed\":" + std::to_string(r.seed) + ",\"scenario\":";
+  std::string o = "{\"host\":\"" + r.host + "\",\"seed\":" + std::to_string(r.seed) + ",\"scenario\":";
   append_json_bytes(o, r.scenario);
   o += ",\"topology\":";
   append_json_bytes(o, r.topology);

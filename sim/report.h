@@ -50,6 +50,7 @@ struct Check {
 };
 
 struct Report {
+  std::string host = "sim";  // "sim" (herd sim) or "live" (herd run --scenario).
   std::string scenario, topology;
   uint64_t seed = 0;
   int servers = 0, links = 0, components = 1;

@@ -131,11 +131,17 @@ Check max_events_check(const Report& r, uint64_t max_events, bool cut_short, int
 
 std::string failure_text(const Report& r, const std::string& scenario_path) {
   std::string out;
+  const std::string who = r.host == "live" ? "herd run" : "herd sim";
   for (const Check& check : r.checks) {
-    if (!check.pass) out += "herd sim: check failed: " + check.failure + "\n";
+    if (!check.pass) out += who + ": check failed: " + check.failure + "\n";
   }
-  out += "herd sim: seed " + std::to_string(r.seed) + "; replay with: herd sim " + scenario_path + " --seed " +
-         std::to_string(r.seed) + "\n";
+  if (r.host == "live") {
+    out += "herd run: seed " + std::to_string(r.seed) + "; the same scenario in virtual time: herd sim " +
+           scenario_path + " --seed " + std::to_string(r.seed) + "\n";
+  } else {
+    out += "herd sim: seed " + std::to_string(r.seed) + "; replay with: herd sim " + scenario_path + " --seed " +
+           std::to_string(r.seed) + "\n";
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "node/node.h"
 #include "node/protocol.h"
@@ -47,6 +48,7 @@ RunMetrics::RunMetrics(int servers, uint32_t clients, std::function<uint32_t(std
       newest_lines_(clients) {}
 
 void RunMetrics::on_input(int s, const Input& in, std::span<const Effect> outputs, const Node& node) {
+  ++inputs_;
   if (in.kind == InputKind::kCrash) on_crash(s);
   if (in.kind == InputKind::kStart && !live_[static_cast<size_t>(s)]) {
     live_[static_cast<size_t>(s)] = 1;
@@ -73,7 +75,9 @@ void RunMetrics::on_input(int s, const Input& in, std::span<const Effect> output
 void RunMetrics::on_client_line(int s, const Input& in, std::span<const Effect> outputs, const Node& node) {
   if (in.flags & kPeerPort) return;
   for (size_t p = 0; p < node.config().neighbours.size(); ++p) {
-    if (node.link(static_cast<int>(p)).conn() == in.conn) return;  // A peer's, or adopted now.
+    if (node.link(static_cast<int>(p)).conn() != in.conn) continue;
+    if (in.text.starts_with("FLOOD ")) ++deliveries_;
+    return;  // A peer's line, or a hello adopted now.
   }
   if (is_blank(in.text)) return;
   ++owed_[key_of(s, in.conn)];
@@ -208,7 +212,8 @@ std::string RunMetrics::first_behind(const std::vector<std::string>& servers,
   return "";
 }
 
-void fill_report(const RunMetrics& m, uint32_t clients, const std::vector<const Node*>& nodes, Report* r) {
+void fill_report(const RunMetrics& m, uint32_t clients, const std::vector<const Node*>& nodes, Report* r,
+                 int64_t origin_ns) {
   const UpdateTracker& t = m.tracker();
   r->updates = t.updates();
   r->untracked = t.untracked();
@@ -230,9 +235,9 @@ void fill_report(const RunMetrics& m, uint32_t clients, const std::vector<const 
   r->arrivals = t.flood_arrivals(), r->hops_sum = t.hops_sum(), r->hops_max = t.hops_max();
   r->residue_pairs = m.pairs();
   r->residue_stale = m.stale_pairs();
-  r->residue_series = m.series();
+  for (const auto& [at, stale] : m.series()) r->residue_series.emplace_back(at - origin_ns, stale);
   const AfterFaults& a = m.after_faults();
-  r->last_fault_ns = a.last_fault_ns;
+  r->last_fault_ns = a.last_fault_ns < 0 ? -1 : a.last_fault_ns - origin_ns;
   r->fault_stale = a.stale, r->fault_repaired = a.repaired, r->fault_never = m.never_repaired();
   std::vector<int64_t> repairs = a.repair_ns;
   std::sort(repairs.begin(), repairs.end());
@@ -249,6 +254,44 @@ void fill_report(const RunMetrics& m, uint32_t clients, const std::vector<const 
       const LinkStats& st = node->link(static_cast<int>(p)).stats();
       r->link_lost += st.lost_down + st.lost_full;
     }
+  }
+}
+
+// Bounds per update over its origin's component (report.h): one component gives
+// the classic n-1 and 2m-(n-1).
+void add_bounds(const Topology& topology, const UpdateTracker& tracker, Report* r) {
+  const int n = static_cast<int>(topology.nodes.size());
+  const std::vector<std::vector<int>> parts = topology.components();
+  r->components = static_cast<int>(parts.size());
+  const auto links = static_cast<uint64_t>(topology.links.size());
+  if (parts.size() <= 1) {
+    r->bound_tree = static_cast<uint64_t>(n > 0 ? n - 1 : 0);
+    r->bound_flood = 2 * links - r->bound_tree;
+    r->bounds_per = 1;
+    return;
+  }
+  std::vector<int> part_of(static_cast<size_t>(n));
+  for (size_t c = 0; c < parts.size(); ++c) {
+    for (int node : parts[c]) part_of[static_cast<size_t>(node)] = static_cast<int>(c);
+  }
+  std::unordered_map<std::string_view, int> index;  // Looked up, never iterated.
+  for (int s = 0; s < n; ++s) index.emplace(topology.nodes[static_cast<size_t>(s)].name, s);
+  std::vector<uint64_t> part_links(parts.size(), 0);
+  for (const auto& link : topology.links) {
+    ++part_links[static_cast<size_t>(part_of[static_cast<size_t>(index.at(link.first))])];
+  }
+  r->bound_tree = r->bound_flood = 0;
+  auto count = [&](int origin) {
+    const auto c = static_cast<size_t>(part_of[static_cast<size_t>(origin)]);
+    const uint64_t tree = parts[c].size() - 1;
+    r->bound_tree += tree;
+    r->bound_flood += 2 * part_links[c] - tree;
+  };
+  for (uint32_t u = 0; u < tracker.updates(); ++u) count(tracker.origin(u));
+  r->bounds_per = tracker.updates();
+  if (r->bounds_per == 0) {
+    for (int s = 0; s < n; ++s) count(s);
+    r->bounds_per = static_cast<uint64_t>(n);
   }
 }
 

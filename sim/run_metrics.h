@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "node/input_observer.h"
+#include "node/topology.h"
 #include "sim/metrics.h"
 
 namespace herd {
@@ -59,6 +60,8 @@ class RunMetrics final : public InputObserver {
 
   const UpdateTracker& tracker() const { return tracker_; }
   uint64_t flood_messages() const { return flood_messages_; }
+  uint64_t deliveries() const { return deliveries_; }  // Flood messages read by their receiver.
+  uint64_t inputs() const { return inputs_; }          // Node inputs seen.
   // (server, client) pairs over live servers and reported clients, and the stale ones.
   uint64_t pairs() const { return static_cast<uint64_t>(live_count_) * reported_; }
   uint64_t stale_pairs() const { return pairs() - holding_live_; }
@@ -95,6 +98,8 @@ class RunMetrics final : public InputObserver {
   uint64_t reported_ = 0;
   uint64_t holding_live_ = 0;
   uint64_t flood_messages_ = 0;
+  uint64_t deliveries_ = 0;
+  uint64_t inputs_ = 0;
   SafetyFigures safety_;
   AfterFaults after_;
   std::vector<std::pair<int64_t, uint64_t>> series_;
@@ -110,7 +115,11 @@ class RunMetrics final : public InputObserver {
 struct Report;
 // The figures a RunMetrics measured, into a report: updates, reached_all,
 // superseded, latency, msgs, duplicates, hops, holds_at_end and residue, after_faults,
-// the residue series, safety, and sync (summed over `nodes`).
-void fill_report(const RunMetrics& metrics, uint32_t clients, const std::vector<const Node*>& nodes, Report* r);
+// the residue series, safety, and sync (summed over `nodes`). Times in the report
+// count from `origin_ns` (the herd's ready, in the nodes' monotonic time).
+void fill_report(const RunMetrics& metrics, uint32_t clients, const std::vector<const Node*>& nodes, Report* r,
+                 int64_t origin_ns = 0);
+// The bounds per update (report.h), over each update's origin's component.
+void add_bounds(const Topology& topology, const UpdateTracker& tracker, Report* r);
 
 }  // namespace herd

@@ -142,7 +142,6 @@ class Simulator {
   void resume(int node);
   void start_workload();
   void check_liveness();
-  void add_bounds(Report* r) const;
   void add_checks(Report* r) const;
 
   const Scenario& scenario_;

@@ -246,7 +246,7 @@ Report Simulator::report() const {
   r.servers = n_;
   r.links = static_cast<int>(scenario_.topology.links.size());
   fill_report(metrics_, workload_.clients(), nodes(), &r);
-  add_bounds(&r);
+  add_bounds(scenario_.topology, metrics_.tracker(), &r);
   // The metrics' incremental count must agree with the tables themselves.
   uint64_t stale = 0;
   const std::vector<std::string>& newest_lines = metrics_.newest_lines();
@@ -289,44 +289,6 @@ Report Simulator::report() const {
   r.notes.insert(r.notes.end(), notes_.begin(), notes_.end());
   add_checks(&r);
   return r;
-}
-
-// Bounds per update over its origin's component (report.h): one component gives
-// the classic n-1 and 2m-(n-1).
-void Simulator::add_bounds(Report* r) const {
-  const std::vector<std::vector<int>> parts = scenario_.topology.components();
-  r->components = static_cast<int>(parts.size());
-  const auto links = static_cast<uint64_t>(scenario_.topology.links.size());
-  if (parts.size() <= 1) {
-    r->bound_tree = static_cast<uint64_t>(n_ > 0 ? n_ - 1 : 0);
-    r->bound_flood = 2 * links - r->bound_tree;
-    r->bounds_per = 1;
-    return;
-  }
-  std::vector<int> part_of(static_cast<size_t>(n_));
-  for (size_t c = 0; c < parts.size(); ++c) {
-    for (int node : parts[c]) part_of[static_cast<size_t>(node)] = static_cast<int>(c);
-  }
-  std::unordered_map<std::string_view, int> index;  // Looked up, never iterated.
-  for (int s = 0; s < n_; ++s) index.emplace(scenario_.topology.nodes[static_cast<size_t>(s)].name, s);
-  std::vector<uint64_t> part_links(parts.size(), 0);
-  for (const auto& link : scenario_.topology.links) {
-    ++part_links[static_cast<size_t>(part_of[static_cast<size_t>(index.at(link.first))])];
-  }
-  r->bound_tree = r->bound_flood = 0;
-  auto count = [&](int origin) {
-    const auto c = static_cast<size_t>(part_of[static_cast<size_t>(origin)]);
-    const uint64_t tree = parts[c].size() - 1;
-    r->bound_tree += tree;
-    r->bound_flood += 2 * part_links[c] - tree;
-  };
-  const UpdateTracker& tracker = metrics_.tracker();
-  for (uint32_t u = 0; u < tracker.updates(); ++u) count(tracker.origin(u));
-  r->bounds_per = tracker.updates();
-  if (r->bounds_per == 0) {
-    for (int s = 0; s < n_; ++s) count(s);
-    r->bounds_per = static_cast<uint64_t>(n_);
-  }
 }
 
 // max_events first (a run cut short makes every other figure partial), then the

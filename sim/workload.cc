@@ -29,9 +29,10 @@ std::string location_text(int64_t lat_u, int64_t lng_u) {
 
 std::string time_text(int64_t ns) { return fixed_point(ns, 9); }
 
-ClientWorkload::ClientWorkload(const Workload& workload, int servers, uint64_t seed)
+ClientWorkload::ClientWorkload(const Workload& workload, int servers, uint64_t seed, int64_t wall_base_ns)
     : w_(workload),
       servers_(servers),
+      wall_base_ns_(wall_base_ns),
       iamat_times_(derive(seed, "iamat-times")),
       iamat_choice_(derive(seed, "iamat-choice")),
       whatsat_times_(derive(seed, "whatsat-times")),
@@ -102,7 +103,7 @@ ClientCommand ClientWorkload::iamat(int64_t now_ns) {
     c.lng_u = std::clamp(c.lng_u + iamat_choice_.uniform_i64(-kStepU, kStepU), int64_t{-179'000'000}, int64_t{179'000'000});
   }
   // Strictly increasing on the client's clock, even for two reports in one ns.
-  const int64_t time_ns = std::max(kSimWallBaseNs + now_ns + c.skew_ns, c.last_time_ns + 1);
+  const int64_t time_ns = std::max(wall_base_ns_ + now_ns + c.skew_ns, c.last_time_ns + 1);
   c.last_time_ns = time_ns;
   if (!c.reported) {
     c.reported = true;

@@ -28,7 +28,9 @@ struct ClientCommand {
 
 class ClientWorkload {
  public:
-  ClientWorkload(const Workload& workload, int servers, uint64_t seed);
+  // `wall_base_ns` is the clients' wall clock at time 0 (the simulator's fixed
+  // instant; the live runner's real clock at the start).
+  ClientWorkload(const Workload& workload, int servers, uint64_t seed, int64_t wall_base_ns = kSimWallBaseNs);
 
   // The next IAMAT (WHATSAT) arrival after `now_ns`; INT64_MAX when none ever.
   int64_t next_iamat_ns(int64_t now_ns);
@@ -53,6 +55,7 @@ class ClientWorkload {
 
   Workload w_;
   int servers_;
+  int64_t wall_base_ns_;
   Rng iamat_times_, iamat_choice_, whatsat_times_, whatsat_choice_;
   std::vector<Client> clients_;
   std::vector<std::string> names_;

@@ -48,6 +48,9 @@ const char kRunOptionsHelp[] =
     "                        exp:MIN:MEAN, milliseconds\n"
     "  --dup P               every link duplicates each message with probability P\n"
     "                        (--drop, --delay, --dup win over the file's \"links\")\n"
+    "  --scenario FILE       run a scenario's workload and faults against this herd on\n"
+    "                        loopback and print the same report as `herd sim FILE`\n"
+    "                        (its topology, sync and faults; with --json, --output FILE)\n"
     "  --admin-port N        console on 127.0.0.1:N, line-based (0: ephemeral, printed);\n"
     "                        the same commands are read from stdin when it is a terminal\n"
     "                        or a pipe (type `help`)\n";
@@ -273,6 +276,9 @@ const std::map<std::string, Setter, std::less<>>& setters() {
        }},
       {"--faults",
        [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->faults_path); }},
+      {"--scenario",
+       [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->scenario_path); }},
+      {"--output", [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->output_path); }},
       {"--seed", [](auto f, auto& v, auto* o) { return set_seed(f, v, &o->seed); }},
       {"--drop", [](auto f, auto& v, auto* o) { return set_link_fault(f, v, &o->link_faults); }},
       {"--delay", [](auto f, auto& v, auto* o) { return set_link_fault(f, v, &o->link_faults); }},
@@ -291,7 +297,8 @@ const std::map<std::string, Setter, std::less<>>& setters() {
 
 bool has_run_only_options(const ServeOptions& options) {
   return !options.faults_path.empty() || options.seed || !options.link_faults.empty() ||
-         options.host.admin_port >= 0;
+         options.host.admin_port >= 0 || !options.scenario_path.empty() || options.json ||
+         !options.output_path.empty();
 }
 
 Result<FaultSetup> make_fault_setup(const ServeOptions& options, const Topology& topology,
@@ -314,6 +321,10 @@ Result<ServeOptions> parse_serve_options(const std::vector<std::string>& args) {
     const std::string& arg = args[i];
     if (arg == "-h" || arg == "--help") {
       options.help = true;
+      continue;
+    }
+    if (arg == "--json") {
+      options.json = true;
       continue;
     }
     if (arg.size() < 2 || arg.compare(0, 2, "--") != 0) {

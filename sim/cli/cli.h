@@ -25,6 +25,9 @@ struct ServeOptions {
                                          // admin port.
   std::string faults_path;               // --faults FILE (herd run only).
   std::string record_path;               // --record TRACE: every node input, for replay.
+  std::string scenario_path;             // --scenario FILE (herd run only).
+  bool json = false;                     // --json: the scenario's report as JSON.
+  std::string output_path;               // --output FILE: the scenario's report there.
   std::optional<uint64_t> seed;          // --seed N (herd run only).
   LinkSettings link_faults;              // --drop, --delay, --dup: every link.
   std::vector<std::string> positional;   // Arguments that are not options.

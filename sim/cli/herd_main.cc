@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +19,9 @@
 #include "net/herd_host.h"
 #include "sim/cli/bench_cli.h"
 #include "sim/cli/cli.h"
+#include "sim/cli/compare_cli.h"
+#include "sim/cli/live_run.h"
+#include "sim/cli/scenario_file.h"
 #include "sim/cli/serve_checks.h"
 #include "sim/cli/sim_cli.h"
 #include "sim/trace.h"
@@ -56,6 +60,8 @@ const Command kCommands[] = {
      argv_command<sim_command>},
     {"replay", "replay TRACE [options]", "replay a recorded trace, byte for byte",
      argv_command<replay_command>},
+    {"compare", "compare A.json B.json", "two reports (sim, live) side by side with the differences",
+     argv_command<compare_command>},
     {"bench", "bench [options]", "load a running herd and report figures",
      argv_command<bench_command>},
     {"help", "help [COMMAND]", "show this help, or a command's", help_command},
@@ -290,11 +296,45 @@ int prepare_faults(const Topology& topology, ServeOptions* options) {
   return -1;
 }
 
+// herd run --scenario FILE: the scenario brings its topology, faults and sync.
+int scenario_command(const ServeOptions& options) {
+  if (!options.topology_path.empty() || !options.faults_path.empty() || options.host.admin_port >= 0 ||
+      !options.record_path.empty() || !options.link_faults.empty()) {
+    return usage_error("--scenario: its topology, faults and sync come from the scenario; --topology, --faults, "
+                       "--drop, --delay, --dup, --admin-port and --record do not go with it");
+  }
+  if (!options.positional.empty()) return usage_error("run: unexpected argument \"" + options.positional[0] + "\"");
+  Result<Scenario> scenario = load_scenario(options.scenario_path);
+  if (!scenario.ok()) return usage_error(scenario.error());
+  raise_fd_limit();
+  signal(SIGPIPE, SIG_IGN);
+  LiveRunOptions live;
+  live.scenario_path = options.scenario_path;
+  live.seed = options.seed.value_or(scenario.value().seed.value_or(kDefaultSeed));
+  live.host = options.host;
+  live.json = options.json;
+  live.output = options.output_path;
+  return run_live_scenario(scenario.value(), std::move(live));
+}
+
 int run_command(const Args& args) {
   ServeOptions options;
   Topology topology;
+  if (std::find(args.begin(), args.end(), "--scenario") != args.end() ||
+      std::any_of(args.begin(), args.end(), [](const std::string& a) { return a.starts_with("--scenario="); })) {
+    Result<ServeOptions> parsed = parse_serve_options(args);
+    if (!parsed.ok()) return usage_error(parsed.error() + " (see herd run --help)");
+    if (parsed.value().help) {
+      print_command_help(*find_command("run"));
+      return 0;
+    }
+    return scenario_command(parsed.value());
+  }
   if (int status = prepare(*find_command("run"), args, &options, &topology); status >= 0) {
     return status;
+  }
+  if (options.json || !options.output_path.empty()) {
+    return usage_error("--json and --output go with --scenario (see herd run --help)");
   }
   if (!options.positional.empty()) {
     return usage_error("run: unexpected argument \"" + options.positional[0] + "\"");

@@ -143,7 +143,7 @@ TEST_CASE("e2e sim: --check-determinism honours --json and --output") {
   CHECK(r.status.clean());
   CHECK(r.out == "");
   const std::string report = read_text_file(out);
-  CHECK(report.rfind("{\"seed\":5,\"scenario\":\"replay_small\",", 0) == 0);
+  CHECK(report.rfind("{\"host\":\"sim\",\"seed\":5,\"scenario\":\"replay_small\",", 0) == 0);
   CHECK(report.ends_with("}\n"));
   r = run_herd({"sim", scenario("replay_small"), "--output", dir.path() + "/no/such/dir/x"});
   CHECK(r.status.code == 2);
