@@ -58,6 +58,7 @@ HerdHost::HerdHost(uv_loop_t* loop, Topology topology, std::vector<std::string> 
     config.node_index = static_cast<int>(servers_.size());
     config.log_path = options_.log_dir + "/" + node.name + ".log";
     config.max_clients = options_.max_clients;
+    config.link_max_queued_bytes = options_.link_queue_bytes;
     config.faults = faults_.get();
     servers_.push_back(std::make_unique<ServerHost>(loop_, std::move(config), places_.get()));
     servers_.back()->set_on_peer_change([this] { check_ready(); });
@@ -117,6 +118,7 @@ Result<bool> HerdHost::start() {
   Result<bool> pointed = point_links();
   if (!pointed.ok()) return pointed;
   for (auto& host : servers_) host->start();
+  if (faults_ && options_.timeline_from_start) faults_->start_timeline();
   return true;
 }
 

@@ -43,10 +43,14 @@ struct HostOptions {
   uint64_t seed = 1;          // Every node's seed (its Rng is derived from it and its name).
   SyncConfig sync;            // Every node's anti-entropy.
   LinkTimings link;           // Every node's link timings.
+  size_t link_queue_bytes = 16u << 20;  // A peer connection's unsent bytes before backpressure.
   // The fault layer; REQUIRES: every server of the topology is hosted.
   std::optional<FaultSetup> faults;
   int admin_port = -1;         // >= 0: the console on 127.0.0.1:admin_port (0: ephemeral).
   bool stdin_console = false;  // Read console commands from stdin (when readable).
+  // The faults timeline's at_ms counts from the servers' start (as in `herd sim`)
+  // instead of from the herd's ready.
+  bool timeline_from_start = false;
 };
 
 class HerdHost {

@@ -86,6 +86,9 @@ class LiveFaults {
   // through the channel, now or after its delay (host->write_peer).
   void send(ServerHost* host, int link, ConnId conn, Traffic traffic, std::string message);
 
+  // The connection carrying `link` closed: its bandwidth queue empties.
+  void closed(int link) { channel_.closed(link, scheduler_.now().mono_ns); }
+
   // Writes the seed and settings to every hosted server's log (after their open()).
   void log_start();
   // Schedules the timeline, at_ms counted from now (the herd's ready). Once.

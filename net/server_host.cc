@@ -11,6 +11,7 @@
 
 #include "net/address.h"
 #include "net/live_clock.h"
+#include "net/live_faults.h"
 #include "net/places_client.h"
 
 namespace herd {
@@ -365,6 +366,7 @@ void ServerHost::on_closed(LineStream* stream) {
     conn.client->stream_closed();
     --client_count_;
   }
+  if (conn.link >= 0 && config_.faults != nullptr) config_.faults->closed(conn.link);
   const bool tell = conn.peer >= 0 && !conn.quiet && conn.dial_attempt == 0;
   std::string why = stream->close_reason();
   conns_.erase(it);

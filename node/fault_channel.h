@@ -43,6 +43,8 @@ class FaultChannel {
   ChannelCopies offer(int link, Traffic traffic, uint64_t bytes, int64_t now_ns);
   // A copy offer() held came due; whether to write it (if not, it was counted).
   bool due(int link, Traffic traffic, bool conn_open);
+  // The connection carrying `link` closed (FaultState::reset_pacing).
+  void closed(int link, int64_t now_ns) { state_->reset_pacing(link, now_ns); }
 
   size_t held(int link) const { return held_[static_cast<size_t>(link)]; }
   FaultState& state() { return *state_; }

@@ -119,6 +119,11 @@ int64_t FaultState::transmit(int link, uint64_t bytes, int64_t now_ns) {
   return l.free_at_ns;
 }
 
+void FaultState::reset_pacing(int link, int64_t now_ns) {
+  DirectedLink& l = links_.at(link);
+  l.free_at_ns = std::min(l.free_at_ns, now_ns);
+}
+
 void FaultState::count_delivered(int link, uint64_t n) { links_.at(link).counters.delivered += n; }
 void FaultState::count_cut(int link) { ++links_.at(link).counters.cut; }
 void FaultState::count_blackholed(int link) { ++links_.at(link).counters.blackholed; }

@@ -112,6 +112,9 @@ class FaultState {
   // When a message of `bytes` bytes handed to `link` at now_ns has left under the
   // link's bandwidth (now_ns when unlimited): messages leave one after another.
   int64_t transmit(int link, uint64_t bytes, int64_t now_ns);
+  // The link's connection closed at now_ns: what it had not sent died with it, so
+  // the next connection's messages do not wait behind them.
+  void reset_pacing(int link, int64_t now_ns);
   void count_delivered(int link, uint64_t n = 1);
   void count_cut(int link);         // A held copy found the link blocked when due.
   void count_blackholed(int link);  // ... or blackholed.

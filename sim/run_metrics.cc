@@ -146,11 +146,17 @@ void RunMetrics::on_offer(int s, int64_t now, const Node& node) {
 }
 
 void RunMetrics::on_new_update(int origin, uint32_t client, int64_t now, std::string_view at_line) {
-  if (newest_update_[client] == kNoUpdate) ++reported_;
+  const uint32_t u = tracker_.add(origin, now, client, at_line);
+  // The client's newest record is the greatest by the protocol's order, which is not
+  // always the last one stored at an origin (a line held by a paused server is
+  // stored when it resumes, perhaps after newer ones elsewhere).
+  std::string& newest = newest_lines_[client];
+  if (!newest.empty() && !newer(*parse_at_line(at_line), *Record::from_at_line(newest))) return;
+  if (newest.empty()) ++reported_;
   for (int s = 0; s < servers_; ++s) set_holding(s, client, false, now);
-  newest_update_[client] = tracker_.add(origin, now, client, at_line);
-  newest_lines_[client] = std::string(at_line);
-  if (newest_update_[client] != kNoUpdate) set_holding(origin, client, true, now);
+  newest = std::string(at_line);
+  newest_update_[client] = u;
+  if (u != kNoUpdate) set_holding(origin, client, true, now);
 }
 
 void RunMetrics::set_holding(int s, uint32_t client, bool holds, int64_t now) {

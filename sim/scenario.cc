@@ -190,7 +190,7 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source, 
   JsonField root = doc.root();
   if (auto e = root.expect_object({"name", "description", "topology", "duration_ms", "drain_ms",
                                    "seed", "max_events", "workload", "expect", "links",
-                                   "link_overrides", "timeline", "sync"})) {
+                                   "link_overrides", "timeline", "sync", "link_queue_bytes"})) {
     return *e;
   }
   Scenario s;
@@ -228,6 +228,9 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source, 
   if (std::optional<JsonField> x = root.optional("expect")) {
     if (auto e = parse_expect(*x, &s.expect)) return *e;
   }
+  Result<int64_t> queue = int_member(root, "link_queue_bytes", 1024, int64_t{1} << 32, 16 << 20);
+  if (!queue.ok()) return Error{queue.error()};
+  s.link_queue_bytes = static_cast<uint64_t>(queue.value());
   if (std::optional<JsonField> sync = root.optional("sync")) {
     if (auto e = parse_sync_section(*sync, &s.sync)) return *e;
   }

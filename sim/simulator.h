@@ -75,6 +75,10 @@ class Simulator {
   const UpdateTracker& updates() const { return metrics_.tracker(); }
   const RunMetrics& metrics() const { return metrics_; }
   const FaultState& faults() const { return faults_; }
+  // Protocol messages on directed link `link` that were sent but are neither
+  // delivered nor lost yet: held by the fault channel or queued at the sender (the
+  // status line's `queued`).
+  uint64_t queued(int link) const;
   int64_t ready_ns() const { return ready_ns_; }
 
  private:
@@ -100,7 +104,7 @@ class Simulator {
   };
   // A copy the fault channel holds for a delay.
   struct Held {
-    uint32_t conn = 0;
+    uint32_t conn = UINT32_MAX;  // UINT32_MAX: a free entry.
     int dir = 0;
     Msg msg;
   };

@@ -24,6 +24,20 @@ uint32_t Simulator::conn_of(int node, ConnId id) const {
   return it == conn_index_.end() ? UINT32_MAX : it->second;
 }
 
+uint64_t Simulator::queued(int link) const {
+  uint64_t n = 0;
+  for (const Held& h : held_) {
+    if (h.conn != UINT32_MAX && h.msg.protocol && conns_[h.conn].link[h.dir] == link) ++n;
+  }
+  for (const Conn& c : conns_) {
+    for (int dir = 0; dir < 2; ++dir) {
+      if (c.link[dir] != link) continue;
+      for (const Msg& m : c.dir[dir].sendq) n += m.protocol ? 1 : 0;
+    }
+  }
+  return n;
+}
+
 void Simulator::dial(int node, const Effect& e) {
   const int target = neighbour_nodes_[static_cast<size_t>(node)][static_cast<size_t>(e.peer)];
   if (crashed_[static_cast<size_t>(target)]) {
@@ -87,6 +101,7 @@ void Simulator::send(int node, Effect& e) {
 
 void Simulator::due(const SimEvent& e) {
   const Held held = held_[e.a];
+  held_[e.a].conn = UINT32_MAX;
   free_held_.push_back(e.a);
   Conn& c = conns_[held.conn];
   const Traffic traffic = held.msg.protocol ? Traffic::kProtocol : Traffic::kControl;
@@ -189,6 +204,7 @@ void Simulator::close_conn(uint32_t index, bool tell0, bool tell1, const char* w
       slot_release(msg.slot);
     }
     d = Conn::Dir{};
+    if (c.link[dir] >= 0) channel_.closed(c.link[dir], now_ns_);
   }
   for (int side = 0; side < 2; ++side) {
     conn_index_.erase(static_cast<uint64_t>(c.node[side]) << 40 | c.id[side]);

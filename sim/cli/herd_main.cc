@@ -299,9 +299,9 @@ int prepare_faults(const Topology& topology, ServeOptions* options) {
 // herd run --scenario FILE: the scenario brings its topology, faults and sync.
 int scenario_command(const ServeOptions& options) {
   if (!options.topology_path.empty() || !options.faults_path.empty() || options.host.admin_port >= 0 ||
-      !options.record_path.empty() || !options.link_faults.empty()) {
+      !options.link_faults.empty()) {
     return usage_error("--scenario: its topology, faults and sync come from the scenario; --topology, --faults, "
-                       "--drop, --delay, --dup, --admin-port and --record do not go with it");
+                       "--drop, --delay, --dup and --admin-port do not go with it");
   }
   if (!options.positional.empty()) return usage_error("run: unexpected argument \"" + options.positional[0] + "\"");
   Result<Scenario> scenario = load_scenario(options.scenario_path);
@@ -314,6 +314,7 @@ int scenario_command(const ServeOptions& options) {
   live.host = options.host;
   live.json = options.json;
   live.output = options.output_path;
+  live.record = options.record_path;
   return run_live_scenario(scenario.value(), std::move(live));
 }
 

@@ -13,6 +13,7 @@
 #include "node/rng.h"
 #include "node/trace_format.h"
 #include "sim/cli/live_clients.h"
+#include "sim/trace.h"
 #include "sim/report.h"
 #include "sim/run_metrics.h"
 #include "sim/workload.h"
@@ -62,7 +63,7 @@ class LiveRun {
   Result<bool> start() {
     Result<bool> started = host_.start();
     if (!started.ok()) return started;
-    host_.when_ready([this](bool) { begin(); });
+    begin();  // The scenario's clock starts with the servers, as in the simulator.
     return true;
   }
 
@@ -279,7 +280,9 @@ int run_live_scenario(const Scenario& scenario, LiveRunOptions options) {
   host.seed = options.seed;
   host.sync = scenario.sync;
   host.link = scenario.link;
+  host.link_queue_bytes = scenario.link_queue_bytes;
   host.stdin_console = false;
+  host.timeline_from_start = true;  // As in the simulator: time 0 is the servers' start.
   if (host.port_base < 0) host.port_base = 0;
   if (host.places.url.empty()) host.places.url = "http://127.0.0.1:1/maps/api/place/nearbysearch/json";
   std::FILE* out = stdout;
@@ -301,6 +304,25 @@ int run_live_scenario(const Scenario& scenario, LiveRunOptions options) {
     host.faults = std::move(faults);
     LiveRun run(&loop, scenario, options, std::move(host));
     run_ptr = &run;
+    std::unique_ptr<TraceWriter> trace;
+    if (!options.record.empty()) {
+      TraceHeader header;
+      header.source = "live";
+      header.seed = options.seed;
+      header.scenario = options.scenario_path;
+      header.topology = scenario.topology;
+      for (const auto& server : run.host().servers()) header.nodes.push_back(server->node().config());
+      Result<std::unique_ptr<TraceWriter>> opened = TraceWriter::open(options.record, std::move(header));
+      if (!opened.ok()) {
+        std::fprintf(stderr, "herd: --record: %s\n", opened.error().c_str());
+        run.host().stop("start-failed");
+        uv_run(&loop, UV_RUN_DEFAULT);
+        uv_loop_close(&loop);
+        return 2;
+      }
+      trace = std::move(opened.value());
+      for (const auto& server : run.host().servers()) server->add_observer(trace.get());
+    }
     Result<bool> started = run.start();
     if (!started.ok()) {
       std::fprintf(stderr, "herd: %s\n", started.error().c_str());
@@ -308,6 +330,14 @@ int run_live_scenario(const Scenario& scenario, LiveRunOptions options) {
       status = 1;
     }
     uv_run(&loop, UV_RUN_DEFAULT);
+    if (trace) {
+      std::vector<const Node*> nodes;
+      for (const auto& server : run.host().servers()) nodes.push_back(&server->node());
+      if (const std::string error = trace->close(nodes); !error.empty()) {
+        std::fprintf(stderr, "herd: --record: %s\n", error.c_str());
+        status = 1;
+      }
+    }
     if (status == 0) {
       const Report r = run.report();
       const std::string text = options.json ? report_json(r) + "\n" : report_text(r);

@@ -25,6 +25,7 @@ struct LiveRunOptions {
   HostOptions host;     // Log directory, ports, Places; faults, sync and seed are set here.
   bool json = false;
   std::string output;   // Empty: stdout.
+  std::string record;   // --record TRACE: every node input, as herd sim --record writes.
 };
 
 // Runs the scenario; the exit status (0 every check held, 1 one failed, 2 usage).

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -101,7 +102,12 @@ int background_tty(const char* slave) {
 
 }  // namespace
 
-std::string herd_root() { return env_or("HERD_ROOT", "."); }
+// Absolute, so that paths built from it hold in files written elsewhere.
+std::string herd_root() {
+  const std::string root = env_or("HERD_ROOT", ".");
+  char buf[PATH_MAX];
+  return realpath(root.c_str(), buf) != nullptr ? std::string(buf) : root;
+}
 std::string herd_bin() { return env_or("HERD_BIN", herd_root() + "/build/herd"); }
 std::string default_topology() { return herd_root() + "/topologies/cs131-spring21.json"; }
 
