@@ -155,6 +155,18 @@ void ServerHost::apply_dial(const Effect& effect) {
   }
 }
 
+namespace {
+
+// A peer connection's kernel buffers are bounded (node/link_machine.h).
+void bound_socket_buffers(LineStream* stream) {
+  auto* handle = reinterpret_cast<uv_handle_t*>(stream->uv_stream());
+  int send = kPeerSocketSendBytes, recv = kPeerSocketRecvBytes;
+  uv_send_buffer_size(handle, &send);  // Why ignore a failure: the limit is a bound, not a need.
+  uv_recv_buffer_size(handle, &recv);
+}
+
+}  // namespace
+
 void ServerHost::on_connected(LineStream* stream, int status) {
   Conn* conn = find(stream->id());
   if (conn == nullptr || conn->dial_attempt == 0) return;
@@ -168,6 +180,7 @@ void ServerHost::on_connected(LineStream* stream, int status) {
   std::string why;
   if (status == 0) {
     in.conn = stream->id();
+    bound_socket_buffers(stream);
     stream->start_reading();
     if (paused_) stream->hold_reading(true);
   } else {
@@ -196,7 +209,10 @@ void ServerHost::apply_link(const Effect& effect) {
     limits.max_line_bytes = config_.peer_max_line_bytes;
     limits.max_output_bytes = SIZE_MAX;
     limits.backpressure_bytes = config_.link_max_queued_bytes;
-    if (conn->stream != nullptr) conn->stream->set_limits(limits);
+    if (conn->stream != nullptr) {
+      conn->stream->set_limits(limits);
+      bound_socket_buffers(conn->stream);
+    }
     return;
   }
   if (effect.kind == EffectKind::kLinkUp) {

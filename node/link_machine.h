@@ -38,6 +38,17 @@
 
 namespace herd {
 
+// The kernel buffers a host sets on a peer connection's socket (SO_SNDBUF and
+// SO_RCVBUF, each end), so that a peer that stops reading holds up its writer after
+// a bounded number of bytes: Linux would otherwise let about 4 MB pile up on a
+// loopback connection before the writer's own queue, and its limit, saw any. Linux
+// doubles both for its bookkeeping, and about that much data fits: measured on
+// loopback, a writer gets 193 KB into a connection whose reader has stopped. The
+// simulator holds kPeerKernelBytes for such a reader.
+inline constexpr int kPeerSocketSendBytes = 32 * 1024;
+inline constexpr int kPeerSocketRecvBytes = 64 * 1024;
+inline constexpr uint64_t kPeerKernelBytes = 2 * (kPeerSocketSendBytes + kPeerSocketRecvBytes);
+
 struct LinkTimings {
   int64_t backoff_min_ns = 100'000'000;
   int64_t backoff_max_ns = 2'000'000'000;
@@ -100,8 +111,13 @@ class LinkMachine {
   LineOutcome on_line(std::string_view line, int64_t now_ns, Rng& rng, Effects* out);
   // A connection closed; returns whether it was the link's (and so the link is down).
   bool on_closed(ConnId conn, std::string_view why, int64_t now_ns, Rng& rng, Effects* out);
-  void on_backpressure(ConnId conn, bool full) {
-    if (conn == conn_ && conn_ != 0) full_ = full;
+  // The connection's queue went over its limit (full) or back under it; returns
+  // true when it drained after losing messages while full (they need repair).
+  bool on_backpressure(ConnId conn, bool full) {
+    if (conn != conn_ || conn_ == 0 || full == full_) return false;
+    full_ = full;
+    if (full) lost_full_mark_ = stats_.lost_full;
+    return !full && stats_.lost_full > lost_full_mark_;
   }
   // Timer `index` fired.
   void on_timer(int64_t now_ns, Rng& rng, Effects* out);
@@ -132,6 +148,7 @@ class LinkMachine {
   State state_ = State::kOff;
   ConnId conn_ = 0;
   bool full_ = false;
+  uint64_t lost_full_mark_ = 0;  // stats_.lost_full when the queue last filled.
   uint64_t attempt_ = 0;       // The current kDial's number.
   int64_t backoff_ns_;
   int64_t retry_at_ns_ = INT64_MAX;

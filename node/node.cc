@@ -47,7 +47,9 @@ void Node::step(const Input& in, Effects* out) {
       links_[static_cast<size_t>(in.peer)].on_dialed(in.request, in.conn, in.text, in.now.mono_ns, rng_, out);
       break;
     case InputKind::kBackpressure:
-      if (int p = link_of(in.conn); p >= 0) links_[static_cast<size_t>(p)].on_backpressure(in.conn, in.flags != 0);
+      if (int p = link_of(in.conn); p >= 0 && links_[static_cast<size_t>(p)].on_backpressure(in.conn, in.flags != 0)) {
+        sync_.link_gap(p, in.now, *this, out);
+      }
       break;
     case InputKind::kTimer:
       timer(in.timer, in.now, out);
@@ -134,7 +136,7 @@ void Node::peer_line(int peer, std::string_view line, Now now, Effects* out) {
     return;
   }
   if (o.kind != LinkMachine::Line::kMessage) return;
-  if (o.resumed) sync_.link_resumed(peer, now, *this, out);
+  if (o.resumed) sync_.link_gap(peer, now, *this, out);
   if (is_heartbeat(line)) return;
   if (line.starts_with("FLOOD ")) return flood_in(peer, line, now, out);
   if (line.starts_with("SYNC ")) return sync_.on_message(peer, line, now, *this, out);

@@ -57,7 +57,7 @@ void SyncEngine::link_up(int peer, bool dialer, Now now, SyncHost& host, Effects
   start(peer, now, host, out);
 }
 
-void SyncEngine::link_resumed(int peer, Now now, SyncHost& host, Effects* out) {
+void SyncEngine::link_gap(int peer, Now now, SyncHost& host, Effects* out) {
   if (config_.mode == SyncMode::kOff) return;
   start(peer, now, host, out);
 }

@@ -4,8 +4,9 @@
 // its links (node/link_machine.h), in both hosts.
 //
 // When: `link-up` (the default) starts a session whenever a link comes up (start,
-// reconnect, restart: the dialer starts it) and whenever a link resumes after a
-// silence (a healed cut or pause: the side that noticed starts it); `periodic` does
+// reconnect, restart: the dialer starts it), whenever a link resumes after a
+// silence (a healed cut or pause: the side that noticed starts it) and whenever a
+// link's queue drains after losing messages while full (the sender starts it); `periodic` does
 // the same and also, every interval, starts one with a neighbour drawn from the
 // node's Rng (which repairs message-level drops); `off` is the course protocol.
 //
@@ -99,7 +100,10 @@ class SyncEngine {
   bool active(int peer) const;  // A session of either role is under way on the link.
 
   void link_up(int peer, bool dialer, Now now, SyncHost& host, Effects* out);
-  void link_resumed(int peer, Now now, SyncHost& host, Effects* out);
+  // The link stayed up but may have lost messages: it was silent for `suspect` or
+  // more, or its queue drained after losing messages while full. A session starts
+  // (unless sync is off).
+  void link_gap(int peer, Now now, SyncHost& host, Effects* out);
   void link_down(int peer);
   void on_message(int peer, std::string_view line, Now now, SyncHost& host, Effects* out);
   // The link's timer fired: send what pacing allows; abandon a session past its time.

@@ -84,7 +84,10 @@ std::string report_text(const Report& r) {
   row("duplicates", std::to_string(r.duplicates) + " (" + ratio_text(r.duplicates, r.updates, 3) + "/update)");
   row("link faults", "dropped " + std::to_string(r.dropped) + "  cut " + std::to_string(r.cut) +
                          "  blackholed " + std::to_string(r.blackholed) + "  overflow " +
-                         std::to_string(r.overflow) + "  lost at links " + std::to_string(r.link_lost));
+                         std::to_string(r.overflow) + "  lost at links " + std::to_string(r.link_lost) +
+                         (r.link_lost == 0 ? "" : " (down " + std::to_string(r.link_lost_down) + ", queue full " +
+                                                      std::to_string(r.link_lost_full) + ", closed " +
+                                                      std::to_string(r.link_lost_closed) + ")"));
   row("holds at end", std::to_string(r.residue_pairs - r.residue_stale) + " of " + std::to_string(r.residue_pairs) +
                          " server-client pairs hold the newest record" +
                          (r.first_behind.empty() ? "" : " (first behind: " + r.first_behind + ")"));
@@ -172,7 +175,9 @@ std::string report_json(const Report& r, bool with_wall) {
   o += ",\"events\":" + std::to_string(r.events) + ",\"deliveries\":" + std::to_string(r.deliveries);
   o += ",\"duplicates\":" + std::to_string(r.duplicates) + ",\"dropped\":" + std::to_string(r.dropped);
   o += ",\"cut\":" + std::to_string(r.cut) + ",\"overflow\":" + std::to_string(r.overflow);
-  o += ",\"blackholed\":" + std::to_string(r.blackholed) + ",\"link_lost\":" + std::to_string(r.link_lost);
+  o += ",\"blackholed\":" + std::to_string(r.blackholed) + ",\"link_lost\":" + std::to_string(r.link_lost) +
+       ",\"link_lost_down\":" + std::to_string(r.link_lost_down) + ",\"link_lost_full\":" +
+       std::to_string(r.link_lost_full) + ",\"link_lost_closed\":" + std::to_string(r.link_lost_closed);
   o += ",\"hops\":{\"mean\":" + ratio_text(r.hops_sum, r.arrivals, 3) + ",\"max\":" + std::to_string(r.hops_max) + "}";
   o += ",\"clients\":{\"iamat\":" + std::to_string(r.iamats) + ",\"whatsat\":" + std::to_string(r.whatsats) +
        ",\"replies\":" + std::to_string(r.replies) + ",\"invalid\":" + std::to_string(r.invalid) +

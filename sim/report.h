@@ -85,7 +85,9 @@ struct Report {
   uint64_t digest = 0;
   uint64_t events = 0, deliveries = 0, duplicates = 0, dropped = 0, cut = 0, overflow = 0;
   uint64_t blackholed = 0;
-  uint64_t link_lost = 0;  // Protocol messages lost at a link: down, queue full, connection gone.
+  // Protocol messages lost at a link: the sum of the link being down when they were
+  // sent, its queue being full, and their connection closing before they left.
+  uint64_t link_lost = 0, link_lost_down = 0, link_lost_full = 0, link_lost_closed = 0;
   uint64_t arrivals = 0, hops_sum = 0;
   int hops_max = 0;
   uint64_t iamats = 0, whatsats = 0, replies = 0, invalid = 0, refused = 0, lost = 0;

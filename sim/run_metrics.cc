@@ -1,6 +1,8 @@
 #include "node/check.h"
 #include "sim/run_metrics.h"
 
+#include "node/fault_state.h"
+
 
 #include <algorithm>
 #include <unordered_map>
@@ -258,8 +260,18 @@ void fill_report(const RunMetrics& m, uint32_t clients, const std::vector<const 
     r->sync_records_sent += sync.records_sent, r->sync_records_stored += sync.records_stored;
     for (size_t p = 0; p < node->config().neighbours.size(); ++p) {
       const LinkStats& st = node->link(static_cast<int>(p)).stats();
+      r->link_lost_down += st.lost_down, r->link_lost_full += st.lost_full;
       r->link_lost += st.lost_down + st.lost_full;
     }
+  }
+}
+
+void add_fault_counters(const FaultState& faults, Report* r) {
+  for (int link = 0; link < faults.link_count(); ++link) {
+    const LinkCounters& c = faults.counters(link);
+    r->dropped += c.dropped, r->cut += c.cut, r->overflow += c.overflow, r->blackholed += c.blackholed;
+    r->link_lost_closed += c.lost;
+    r->link_lost += c.lost;
   }
 }
 

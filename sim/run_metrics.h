@@ -113,12 +113,16 @@ class RunMetrics final : public InputObserver {
 };
 
 struct Report;
+class FaultState;
 // The figures a RunMetrics measured, into a report: updates, reached_all,
 // superseded, latency, msgs, duplicates, hops, holds_at_end and residue, after_faults,
 // the residue series, safety, and sync (summed over `nodes`). Times in the report
 // count from `origin_ns` (the herd's ready, in the nodes' monotonic time).
 void fill_report(const RunMetrics& metrics, uint32_t clients, const std::vector<const Node*>& nodes, Report* r,
                  int64_t origin_ns = 0);
+// The fault layer's counters, summed over its links, into a report: dropped, cut,
+// overflow, blackholed, and what died in closed connections.
+void add_fault_counters(const FaultState& faults, Report* r);
 // The bounds per update (report.h), over each update's origin's component.
 void add_bounds(const Topology& topology, const UpdateTracker& tracker, Report* r);
 

@@ -190,7 +190,7 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source, 
   JsonField root = doc.root();
   if (auto e = root.expect_object({"name", "description", "topology", "duration_ms", "drain_ms",
                                    "seed", "max_events", "workload", "expect", "links",
-                                   "link_overrides", "timeline", "sync", "link_queue_bytes"})) {
+                                   "link_overrides", "timeline", "sync", "link_queue_bytes", "link_timings"})) {
     return *e;
   }
   Scenario s;
@@ -233,6 +233,9 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source, 
   s.link_queue_bytes = static_cast<uint64_t>(queue.value());
   if (std::optional<JsonField> sync = root.optional("sync")) {
     if (auto e = parse_sync_section(*sync, &s.sync)) return *e;
+  }
+  if (std::optional<JsonField> timings = root.optional("link_timings")) {
+    if (auto e = parse_link_timings_section(*timings, &s.link)) return *e;
   }
   Result<FaultPlan> plan = parse_plan(doc, root, s.topology);
   if (!plan.ok()) return Error{plan.error()};

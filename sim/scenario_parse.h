@@ -7,6 +7,7 @@
 
 #include "node/json_where.h"
 #include "node/result.h"
+#include "node/link_machine.h"
 #include "node/sync.h"
 #include "node/topology.h"
 #include "sim/scenario.h"
@@ -36,5 +37,10 @@ Result<Topology> parse_scenario_topology(const JsonDoc& doc, const JsonField& f,
 // The "sync" section: {"mode": "off"|"link-up"|"periodic", "interval_ms": N,
 // "bytes_per_s": N}, each optional (node/sync.h's defaults).
 std::optional<Error> parse_sync_section(const JsonField& f, SyncConfig* sync);
+
+// The "link_timings" section: backoff_min_ms, backoff_max_ms, hello_timeout_ms,
+// heartbeat_ms, suspect_ms, idle_timeout_ms, each optional (node/link_machine.h's
+// defaults); the idle timeout and the suspicion must exceed the heartbeat.
+std::optional<Error> parse_link_timings_section(const JsonField& f, LinkTimings* timings);
 
 }  // namespace herd

@@ -1,19 +1,20 @@
 // The Simulator's TCP: connections between nodes in virtual time. A write goes
 // through the fault channel (node/fault_channel.h), then into the receiver's buffer
-// (kReceiveBufferBytes; its reader takes one message per kDeliver event, in order)
+// (node/link_machine.h's socket buffers; its reader takes one message per kDeliver event, in order)
 // or, when that is full, into the sender's queue, whose size raises and clears
 // backpressure at the same limit as the live host. Connecting takes no time: a dial
 // to a listening server succeeds at once, to a crashed one it is refused at once.
 #include <utility>
 
 #include "node/check.h"
+#include "node/link_machine.h"
 #include "sim/simulator.h"
 
 namespace herd {
 namespace {
 
-// What the kernel would buffer for a reader that is not reading (a paused server).
-constexpr uint64_t kReceiveBufferBytes = 256 * 1024;
+// What the kernels would buffer for a reader that is not reading (a paused server).
+constexpr uint64_t kReceiveBufferBytes = kPeerKernelBytes;
 
 uint64_t conn_key(int node, ConnId id) { return static_cast<uint64_t>(node) << 40 | id; }
 

@@ -269,11 +269,7 @@ Report Simulator::report() const {
   r.digest = state_digest(nodes());
   r.events = events_;
   r.deliveries = deliveries_;
-  for (int link = 0; link < faults_.link_count(); ++link) {
-    const LinkCounters& c = faults_.counters(link);
-    r.dropped += c.dropped, r.cut += c.cut, r.overflow += c.overflow, r.blackholed += c.blackholed;
-    r.link_lost += c.lost;
-  }
+  add_fault_counters(faults_, &r);
   r.heals = heals_;
   r.liveness_checked = liveness_done_;
   r.liveness_at_ns = liveness_at_ns_ == INT64_MAX ? 0 : liveness_at_ns_;

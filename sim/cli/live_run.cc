@@ -248,13 +248,7 @@ Report LiveRun::report() const {
   r.digest = state_digest(nodes);
   r.events = metrics_.inputs();
   r.deliveries = metrics_.deliveries();
-  if (const LiveFaults* faults = host_.faults()) {
-    for (int link = 0; link < faults->state().link_count(); ++link) {
-      const LinkCounters& c = faults->state().counters(link);
-      r.dropped += c.dropped, r.cut += c.cut, r.overflow += c.overflow, r.blackholed += c.blackholed;
-      r.link_lost += c.lost;
-    }
-  }
+  if (const LiveFaults* faults = host_.faults()) add_fault_counters(faults->state(), &r);
   r.heals = heals_;
   r.liveness_checked = liveness_done_;
   r.liveness_at_ns = liveness_at_ == INT64_MAX ? 0 : liveness_at_;

@@ -195,17 +195,20 @@ TEST_CASE("link: sends while down or over the queue limit are lost at the link a
   CHECK(d.link.stats().lost_down == 1);
   d.link.on_dialed(d.attempt(), 11, "", 0, d.rng, &d.out);
   d.link.on_line("PEER B A", 0, d.rng, &d.out);
-  d.link.on_backpressure(11, true);
+  CHECK_FALSE(d.link.on_backpressure(11, true));
   d.out.clear();
   CHECK_FALSE(d.link.send("FLOOD 1 y", Traffic::kProtocol, 0, &d.out));
   CHECK(d.link.stats().lost_full == 1);
   CHECK(of(d.out, EffectKind::kSend).empty());
-  d.link.on_backpressure(12, false);  // Another connection's: changes nothing.
+  CHECK_FALSE(d.link.on_backpressure(12, false));  // Another connection's: changes nothing.
   CHECK(d.link.full());
-  d.link.on_backpressure(11, false);
+  CHECK(d.link.on_backpressure(11, false));  // Drained after a loss: repair it.
   CHECK(d.link.send("FLOOD 1 z", Traffic::kProtocol, 0, &d.out));
   CHECK(d.link.stats().sent == 3);
   CHECK(d.link.stats().written == 1);
+  // Full and drained again without a loss: nothing to repair.
+  CHECK_FALSE(d.link.on_backpressure(11, true));
+  CHECK_FALSE(d.link.on_backpressure(11, false));
 }
 
 TEST_CASE("link: a dial answered after it was given up on is closed; stop forgets everything") {

@@ -61,7 +61,7 @@ TEST_CASE("scenario: every shipped scenario loads") {
 TEST_CASE("scenario: errors name file, line and key") {
   CHECK(error_of("{\"topology\": \"ring5.json\",\n \"duration_ms\": 10, \"colour\": 1}") ==
         "s.json: line 2: colour: unknown key (expected one of: name, description, topology, duration_ms, "
-        "drain_ms, seed, max_events, workload, expect, links, link_overrides, timeline, sync, link_queue_bytes)");
+        "drain_ms, seed, max_events, workload, expect, links, link_overrides, timeline, sync, link_queue_bytes, link_timings)");
   CHECK(error_of("{\"topology\": \"ring5.json\"}") == "s.json: line 1: duration_ms: is required");
   CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n\"workload\": {\n \"clients\": 0}}") ==
         "s.json: line 3: workload.clients: must be an integer in 1..1000000");
@@ -108,6 +108,22 @@ TEST_CASE("scenario: an unknown server lists the valid ones; a late timeline eve
   REQUIRE(s.ok());
   CHECK(s.value().expect.reached_all_or_superseded_min_ppm == 500'000u);
   CHECK_FALSE(s.value().expect.reached_all_min_ppm);
+}
+
+TEST_CASE("scenario: link_timings set the link machines' timings, checked") {
+  Result<Scenario> s = parse_scenario("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n"
+                                      " \"link_timings\": {\"heartbeat_ms\": 100, \"idle_timeout_ms\": 400}}",
+                                      "s.json", root() + "/topologies", load_topology);
+  REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error()));
+  CHECK(s.value().link.heartbeat_ns == 100 * kNsPerMs);
+  CHECK(s.value().link.idle_timeout_ns == 400 * kNsPerMs);
+  CHECK(s.value().link.backoff_min_ns == LinkTimings{}.backoff_min_ns);  // Unnamed: the default.
+  CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n \"link_timings\": {\"heartbeat_ms\": 5000}}") ==
+        "s.json: line 2: link_timings: idle_timeout_ms must exceed heartbeat_ms");
+  CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n \"link_timings\": {\"backoff_min_ms\": 0}}") ==
+        "s.json: line 2: link_timings.backoff_min_ms: must be an integer in 1..3600000");
+  CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n \"link_timings\": {\"jitter\": 1}}")
+            .starts_with("s.json: line 2: link_timings.jitter: unknown key (expected one of: backoff_min_ms,"));
 }
 
 TEST_CASE("scenario: a random topology is connected and as dense as asked") {
