@@ -41,7 +41,7 @@ SUDO       ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DOCTEST_H  ?= /usr/include/doctest/doctest.h
 DEP_MODULES = libuv:libuv1-dev libcurl:libcurl4-openssl-dev RapidJSON:rapidjson-dev
 
-.PHONY: all deps test test-asan test-ndebug run clean check-core check-tracked bench
+.PHONY: all deps test test-asan test-ndebug run clean check-core check-tracked bench bench-fidelity
 all: $(BUILD)/herd
 
 # Installs Debian's packages for whatever pkg-config or the header check cannot find,
@@ -113,6 +113,11 @@ test-ndebug:
 # Python (/usr/bin/python3); without it every other figure is still printed.
 bench: $(BUILD)/herd $(patsubst tests/bench/%.cc,$(BUILD)/bench/%,$(BENCH_SRCS))
 	@HERD_BIN=$(abspath $(BUILD)/herd) BENCH_DIR=$(abspath $(BUILD)/bench) bash tests/bench/run_bench.sh
+
+# The simulator against the live herd, scenario by scenario (tests/bench/fidelity.sh):
+# about a minute and a half; a table of both hosts' figures and whether they agree.
+bench-fidelity: $(BUILD)/herd
+	@HERD_BIN=$(abspath $(BUILD)/herd) bash tests/bench/fidelity.sh
 
 run: $(BUILD)/herd
 	./$(BUILD)/herd run

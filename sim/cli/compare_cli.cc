@@ -17,10 +17,14 @@ namespace herd {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: herd compare A.json B.json\n"
+    "usage: herd compare [--fidelity] A.json B.json\n"
     "  Prints two reports (herd sim --json, herd run --scenario --json) side by side, each\n"
     "  figure with B's difference from A.\n"
-    "Exit status: 0 printed, 2 bad usage or a file that is not a report.\n";
+    "  --fidelity  also checks that B predicts A: reached all within 5 points, latency\n"
+    "              p50 within 10% + 2 ms (the simulator's promise, A live and B simulated\n"
+    "              or the other way round)\n"
+    "Exit status: 0 printed (and within the bounds), 1 outside the fidelity bounds,\n"
+    "2 bad usage or a file that is not a report.\n";
 
 struct Figure {
   const char* label;
@@ -81,15 +85,37 @@ Result<rapidjson::Document> load_report(const std::string& path) {
   return doc;
 }
 
+// The fidelity bounds: whether B's figures are within the simulator's promise of A's.
+bool print_fidelity(const rapidjson::Value& x, const rapidjson::Value& y) {
+  const double ua = number_at(x, {"updates"}).value_or(0), ub = number_at(y, {"updates"}).value_or(0);
+  const double ra = ua > 0 ? number_at(x, {"reached_all"}).value_or(0) * 100 / ua : 0;
+  const double rb = ub > 0 ? number_at(y, {"reached_all"}).value_or(0) * 100 / ub : 0;
+  const double pa = number_at(x, {"latency_ms", "p50"}).value_or(0);
+  const double pb = number_at(y, {"latency_ms", "p50"}).value_or(0);
+  const double p_bound = std::fabs(pa) * 0.10 + 2.0;
+  const bool reached_ok = std::fabs(rb - ra) <= 5.0;
+  const bool p50_ok = std::fabs(pb - pa) <= p_bound;
+  std::printf("  fidelity: reached all %s%s pts (bound 5) %s; latency p50 %s%s ms (bound %s) %s: %s\n",
+              rb - ra >= 0 ? "+" : "", fixed(rb - ra, 1).c_str(), reached_ok ? "ok" : "OUTSIDE",
+              pb - pa >= 0 ? "+" : "", fixed(pb - pa, 3).c_str(), fixed(p_bound, 3).c_str(), p50_ok ? "ok" : "OUTSIDE",
+              reached_ok && p50_ok ? "within bounds" : "outside bounds");
+  return reached_ok && p50_ok;
+}
+
 }  // namespace
 
 int compare_command(int argc, char** argv) {
   std::vector<std::string> files;
+  bool fidelity = false;
   for (int i = 0; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
+    }
+    if (arg == "--fidelity") {
+      fidelity = true;
+      continue;
     }
     if (arg.size() > 1 && arg[0] == '-') {
       std::fprintf(stderr, "herd: compare: unknown option '%s' (see herd compare --help)\n", arg.c_str());
@@ -132,6 +158,7 @@ int compare_command(int argc, char** argv) {
     std::printf("  %-18s %14s %14s %16s\n", f.label, va ? fixed(*va, f.decimals).c_str() : "-",
                 vb ? fixed(*vb, f.decimals).c_str() : "-", diff.c_str());
   }
+  if (fidelity && !print_fidelity(x, y)) return 1;
   return 0;
 }
 
