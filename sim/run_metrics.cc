@@ -56,9 +56,13 @@ void RunMetrics::on_input(int s, const Input& in, std::span<const Effect> output
     live_[static_cast<size_t>(s)] = 1;
     ++live_count_;
   }
-  if (node.counters().offers != offers_seen_[static_cast<size_t>(s)]) {
-    offers_seen_[static_cast<size_t>(s)] = node.counters().offers;
-    on_offer(s, in.now.mono_ns, node);
+  // Fewer offers than before: another Node object serves as `s` now (a new
+  // process); counting starts again from it.
+  uint64_t& seen = offers_seen_[static_cast<size_t>(s)];
+  if (node.counters().offers != seen) {
+    const bool offered = node.counters().offers > seen;
+    seen = node.counters().offers;
+    if (offered) on_offer(s, in.now.mono_ns, node);
   }
   // After the offer: a client's IAMAT is an update before its floods are counted.
   uint32_t last = kNoUpdate;
