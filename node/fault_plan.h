@@ -2,7 +2,7 @@
 // the file is the host's business. The format (every key optional; unknown keys are
 // errors, so a typo never silently means "no fault"):
 //
-//   {"links": {"drop": 0.1, "delay_ms": DELAY, "duplicate": 0.0},
+//   {"links": {"drop": 0.1, "delay_ms": DELAY, "duplicate": 0.0, "bandwidth_kbps": 0},
 //    "link_overrides": [{"between": ["Riley", "Jaquez"], "drop": 1.0},
 //                       {"link": "Riley>Jaquez", "delay_ms": 30}],
 //    "timeline": [{"at_ms": 1000, "cut": ["Riley", "Jaquez"]},
@@ -12,7 +12,11 @@
 //                 {"at_ms": 7000, "set": {"between": ["Riley", "Jaquez"], "drop": 0.5}},
 //                 {"at_ms": 9000, "heal_all": true},
 //                 {"at_ms": 10000, "crash": "Bernard"},
-//                 {"at_ms": 12000, "restart": "Bernard"}]}
+//                 {"at_ms": 12000, "restart": "Bernard"},
+//                 {"at_ms": 13000, "reset": ["Riley", "Jaquez"]},
+//                 {"at_ms": 14000, "blackhole": "Riley>Juzang"},
+//                 {"at_ms": 15000, "pause": "Campbell"},
+//                 {"at_ms": 16000, "resume": "Campbell"}]}
 //
 //   DELAY: {"dist": "constant", "value": 10} | {"dist": "uniform", "min": 5, "max": 50}
 //        | {"dist": "exponential", "min": 5, "mean": 20} | a number (constant)

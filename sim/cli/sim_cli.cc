@@ -26,7 +26,7 @@ namespace {
 
 constexpr const char* kSimUsage =
     "usage: herd sim SCENARIO.json [--seed N] [--json] [--record TRACE] [--check-determinism]\n"
-    "                [--output FILE] [--progress | --quiet]\n"
+    "                [--sync MODE] [--output FILE] [--progress | --quiet]\n"
     "  Runs a scenario in virtual time and prints its report.\n"
     "  --seed N               the run's seed (0..18446744073709551615); wins over the scenario's\n"
     "  --json                 print the report as one JSON object\n"
