@@ -19,11 +19,11 @@ ifeq ($(SAN),1)
 endif
 
 # Expanded when a recipe runs, so after `deps` has installed pkg-config's files.
-DEP_CFLAGS = $(shell pkg-config --cflags libuv libcurl RapidJSON)
-DEP_LIBS   = $(shell pkg-config --libs libuv libcurl)
+DEP_CFLAGS = $(shell pkg-config --cflags libuv libcurl RapidJSON libsodium)
+DEP_LIBS   = $(shell pkg-config --libs libuv libcurl libsodium)
 
 CORE_SRCS  = $(sort $(wildcard node/*.cc))
-HOST_SRCS  = $(sort $(wildcard net/*.cc net/bench/*.cc sim/*.cc) $(filter-out sim/cli/herd_main.cc,$(wildcard sim/cli/*.cc)))
+HOST_SRCS  = $(sort $(wildcard crypto/*.cc net/*.cc net/bench/*.cc sim/*.cc) $(filter-out sim/cli/herd_main.cc,$(wildcard sim/cli/*.cc)))
 TEST_SRCS  = $(sort $(wildcard tests/*.cc tests/unit/*.cc tests/e2e/*.cc))
 BENCH_SRCS = $(sort $(wildcard tests/bench/*.cc))
 
@@ -39,7 +39,7 @@ PKG_CONFIG ?= pkg-config
 APT_GET    ?= apt-get
 SUDO       ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DOCTEST_H  ?= /usr/include/doctest/doctest.h
-DEP_MODULES = libuv:libuv1-dev libcurl:libcurl4-openssl-dev RapidJSON:rapidjson-dev
+DEP_MODULES = libuv:libuv1-dev libcurl:libcurl4-openssl-dev RapidJSON:rapidjson-dev libsodium:libsodium-dev
 
 .PHONY: all deps test test-asan test-ndebug run clean check-core check-tracked bench bench-fidelity
 all: $(BUILD)/herd

@@ -1,6 +1,8 @@
 #include "node/check.h"
 #include "net/herd_host.h"
 
+#include "crypto/sodium_mac.h"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -55,6 +57,7 @@ HerdHost::HerdHost(uv_loop_t* loop, Topology topology, std::vector<std::string> 
     config.node.seed = options_.seed;
     config.node.sync = options_.sync;
     config.node.link = options_.link;
+    if (options_.herd_key) config.node.auth = PeerAuth{&sodium_mac(), *options_.herd_key};
     config.node_index = static_cast<int>(servers_.size());
     config.log_path = options_.log_dir + "/" + node.name + ".log";
     config.max_clients = options_.max_clients;

@@ -27,6 +27,7 @@
 #include "net/uv_timer.h"
 #include "node/link_machine.h"
 #include "node/result.h"
+#include "node/peer_auth.h"
 #include "node/sync.h"
 #include "node/topology.h"
 
@@ -51,6 +52,8 @@ struct HostOptions {
   // The faults timeline's at_ms counts from the servers' start (as in `herd sim`)
   // instead of from the herd's ready.
   bool timeline_from_start = false;
+  // The herd key (crypto/sodium_mac.h): peers authenticate with it. None: they do not.
+  std::optional<AuthKey> herd_key;
 };
 
 class HerdHost {

@@ -3,6 +3,7 @@
 #include <optional>
 #include <utility>
 
+#include "crypto/sodium_mac.h"
 #include "net/live_clock.h"
 #include "net/live_faults.h"
 #include "net/places_client.h"
@@ -180,6 +181,7 @@ void ServerHost::on_connected(LineStream* stream, int status) {
   std::string why;
   if (status == 0) {
     in.conn = stream->id();
+    if (config_.node.auth.on()) in.nonce = random_nonce();  // The dialer's, for its hello.
     bound_socket_buffers(stream);
     stream->start_reading();
     if (paused_) stream->hold_reading(true);

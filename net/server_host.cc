@@ -9,6 +9,7 @@
 #include <cstring>
 #include <utility>
 
+#include "crypto/sodium_mac.h"
 #include "net/address.h"
 #include "net/live_clock.h"
 #include "net/live_faults.h"
@@ -331,6 +332,8 @@ void ServerHost::on_line(LineStream* stream, std::string_view line) {
     conn->client->count_line();
     in.flags = static_cast<uint8_t>((conn->client->lines_seen() == 1 ? kFirstLine : 0) |
                                     (conn->peers_only ? kPeerPort : 0));
+    // A hello's handshake needs the acceptor's nonce (node/peer_auth.h).
+    if ((in.flags & kFirstLine) && config_.node.auth.on()) in.nonce = random_nonce();
     conn->client->begin_batch();
   } else {
     log_.event("recv", label(*conn, stream->id()), line);

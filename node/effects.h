@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace herd {
@@ -51,7 +52,9 @@ struct Effect {
   RequestId request = 0;  // kPlacesRequest, and kReply when it answers a request (else 0).
   int64_t at_ns = 0;      // kTimer.
   std::string bytes;
+  uint32_t body = 0;      // kSend: where the node's message starts in `bytes` (after a seal).
   PlacesQuery query;      // kPlacesRequest only.
+  std::string_view message() const { return std::string_view(bytes).substr(body); }
 };
 
 using Effects = std::vector<Effect>;

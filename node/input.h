@@ -9,6 +9,7 @@
 
 #include "node/clock.h"
 #include "node/effects.h"
+#include "node/peer_auth.h"
 #include "node/places.h"
 
 namespace herd {
@@ -40,6 +41,9 @@ struct Input {
   Now now;
   std::string_view text;                 // kLine, kClosed, kDialed.
   const PlacesResult* places = nullptr;  // kPlacesResult.
+  // kDialed and a kFirstLine line, when the herd authenticates its peers: fresh random
+  // bytes for the handshake (node/peer_auth.h), from the host; else zero.
+  AuthNonce nonce{};
 };
 
 }  // namespace herd

@@ -5,15 +5,26 @@
 #include <utility>
 
 #include "node/peer_wire.h"
+#include "node/protocol.h"
 
 namespace herd {
 
-LinkMachine::LinkMachine(std::string self, std::string peer, int index, const LinkTimings& timings)
+namespace {
+
+std::string nonce_hex(const AuthNonce& n) { return hex_of(n.data(), n.size()); }
+
+bool parse_nonce(std::string_view hex, AuthNonce* n) { return bytes_of_hex(hex, n->data(), n->size()); }
+
+}  // namespace
+
+LinkMachine::LinkMachine(std::string self, std::string peer, int index, const LinkTimings& timings,
+                         PeerAuth auth)
     : self_(std::move(self)),
       peer_(std::move(peer)),
       index_(index),
       dials_(self_ < peer_),
       t_(timings),
+      auth_(auth),
       backoff_ns_(timings.backoff_min_ns) {
   HERD_ASSERT(self_ != peer_);
 }
@@ -28,6 +39,7 @@ void LinkMachine::start(int64_t now_ns, Effects* out) {
 void LinkMachine::stop(Effects* out) {
   state_ = State::kOff;
   conn_ = 0;
+  pending_ = Pending{};
   full_ = false;
   retry_at_ns_ = greeting_deadline_ns_ = extra_deadline_ns_ = INT64_MAX;
   if (armed_ns_ != INT64_MAX) {
@@ -53,8 +65,8 @@ void LinkMachine::dial(int64_t now_ns, Effects* out) {
   arm(out);
 }
 
-void LinkMachine::on_dialed(uint64_t attempt, ConnId conn, std::string_view why, int64_t now_ns,
-                            Rng& rng, Effects* out) {
+void LinkMachine::on_dialed(uint64_t attempt, ConnId conn, std::string_view why, const AuthNonce& nonce,
+                            int64_t now_ns, Rng& rng, Effects* out) {
   if (state_ != State::kDialing || attempt != attempt_) {
     // A dial we gave up on (timed out, or replaced by an accepted hello).
     if (conn != 0) {
@@ -74,12 +86,47 @@ void LinkMachine::on_dialed(uint64_t attempt, ConnId conn, std::string_view why,
   conn_ = conn;
   state_ = State::kGreeting;
   last_recv_ns_ = now_ns;
-  send_control(make_peer_hello(self_, peer_), now_ns, out);
+  std::string hello = make_peer_hello(self_, peer_);
+  if (auth_.on()) {
+    nd_ = nonce;
+    hello.append(" ").append(nonce_hex(nd_));
+  }
+  send_raw(conn_, std::move(hello), now_ns, out);
   arm(out);
 }
 
-void LinkMachine::adopt(ConnId conn, int64_t now_ns, Rng& rng, Effects* out) {
+LinkMachine::Hello LinkMachine::on_hello(ConnId conn, std::string_view line, const AuthNonce& nonce,
+                                         int64_t now_ns, Rng& rng, Effects* out) {
   HERD_ASSERT(state_ != State::kOff);
+  const Fields f = split_fields(line, 4);
+  if (f.size() < 3 || f[0] != "PEER" || f[1] != peer_ || f[2] != self_) return Hello::kNotHello;
+  if (!auth_.on()) {
+    if (f.size() != 3) return Hello::kNotHello;  // An authenticating dialer: it hears "? PEER ...".
+    adopt(conn, now_ns, rng, out);
+    return Hello::kUp;
+  }
+  AuthNonce nd;
+  if (f.size() != 4 || !parse_nonce(f[3], &nd)) {
+    ++stats_.auth_failures;
+    close_conn(conn, "auth-required", out);
+    return Hello::kRefused;
+  }
+  // One handshake at a time: a newer hello replaces one still pending.
+  if (pending_.conn != 0) close_conn(pending_.conn, "replaced-pending", out);
+  pending_ = Pending{conn, nd, nonce, now_ns + t_.hello_timeout_ns};
+  Effect e;
+  e.kind = EffectKind::kAdopt;
+  e.conn = conn;
+  e.peer = index_;
+  out->push_back(std::move(e));
+  const AuthKey tag = handshake_tag(auth_, {peer_, self_, nd, nonce}, "herd-accept");
+  send_raw(conn, make_peer_hello(self_, peer_) + " " + nonce_hex(nonce) + " " + hex_of(tag.data(), kTagBytes),
+           now_ns, out);
+  arm(out);
+  return Hello::kPending;
+}
+
+void LinkMachine::adopt(ConnId conn, int64_t now_ns, Rng& rng, Effects* out) {
   if (conn_ != 0) drop("replaced", now_ns, rng, out);
   Effect e;
   e.kind = EffectKind::kAdopt;
@@ -88,8 +135,23 @@ void LinkMachine::adopt(ConnId conn, int64_t now_ns, Rng& rng, Effects* out) {
   out->push_back(std::move(e));
   conn_ = conn;
   last_recv_ns_ = now_ns;
-  send_control(make_peer_hello(self_, peer_), now_ns, out);
+  send_raw(conn_, make_peer_hello(self_, peer_), now_ns, out);
   mark_up("accepted", now_ns, out);
+}
+
+void LinkMachine::start_sealing(const Handshake& h) {
+  const AuthKey session = handshake_tag(auth_, h, "herd-session");
+  const bool dialed = h.dialer == self_;  // This connection's role, whatever the names' order.
+  out_seal_ = Sealer(auth_.mac, session, dialed ? 'D' : 'A');
+  in_seal_ = Sealer(auth_.mac, session, dialed ? 'A' : 'D');
+}
+
+void LinkMachine::close_conn(ConnId conn, std::string_view why, Effects* out) {
+  Effect e;
+  e.kind = EffectKind::kClose;
+  e.conn = conn;
+  e.bytes = std::string(why);
+  out->push_back(std::move(e));
 }
 
 void LinkMachine::mark_up(const char* how, int64_t now_ns, Effects* out) {
@@ -107,20 +169,28 @@ void LinkMachine::mark_up(const char* how, int64_t now_ns, Effects* out) {
   arm(out);
 }
 
-LinkMachine::LineOutcome LinkMachine::on_line(std::string_view line, int64_t now_ns, Rng& rng,
+LinkMachine::LineOutcome LinkMachine::on_line(ConnId conn, std::string_view line, int64_t now_ns, Rng& rng,
                                               Effects* out) {
+  if (conn != conn_) return conn == pending_.conn ? on_pending_line(line, now_ns, rng, out) : LineOutcome{};
+  if (state_ == State::kGreeting) return on_greeting_answer(line, now_ns, rng, out);
   LineOutcome outcome;
-  if (state_ == State::kGreeting) {
-    std::optional<PeerHello> hello = parse_peer_hello(line);
-    if (!hello || hello->from != peer_ || hello->to != self_) {
-      drop("bad-hello", now_ns, rng, out);
+  if (state_ != State::kUp) return outcome;
+  outcome.message = line;
+  if (auth_.on()) {
+    bool replayed = false;
+    const std::optional<std::string_view> message = in_seal_.open(line, &replayed);
+    if (replayed) {
+      ++stats_.replays;
+      outcome.refused = "a replayed message";
       return outcome;
     }
-    mark_up("dialed", now_ns, out);
-    outcome.kind = Line::kUp;
-    return outcome;
+    if (!message) {
+      ++stats_.auth_failures;
+      drop("auth-failed", now_ns, rng, out);
+      return outcome;
+    }
+    outcome.message = *message;
   }
-  if (state_ != State::kUp) return outcome;
   outcome.resumed = now_ns - last_recv_ns_ >= t_.suspect_ns;
   if (outcome.resumed) ++stats_.resumed;
   last_recv_ns_ = now_ns;
@@ -128,8 +198,80 @@ LinkMachine::LineOutcome LinkMachine::on_line(std::string_view line, int64_t now
   return outcome;
 }
 
+LinkMachine::LineOutcome LinkMachine::on_greeting_answer(std::string_view line, int64_t now_ns, Rng& rng,
+                                                         Effects* out) {
+  LineOutcome outcome;
+  if (line.starts_with("? PEER ")) {  // An acceptor without the secret took us for a client.
+    ++stats_.auth_failures;
+    drop("peer-has-no-secret", now_ns, rng, out);
+    return outcome;
+  }
+  const Fields f = split_fields(line, auth_.on() ? 5 : 3);
+  const bool named = f.size() >= 3 && f[0] == "PEER" && f[1] == peer_ && f[2] == self_;
+  if (!auth_.on()) {
+    if (!named || f.size() != 3) {
+      drop("bad-hello", now_ns, rng, out);
+      return outcome;
+    }
+    mark_up("dialed", now_ns, out);
+    outcome.kind = Line::kUp;
+    return outcome;
+  }
+  AuthNonce na;
+  uint8_t tag[kTagBytes];
+  if (!named || f.size() != 5 || !parse_nonce(f[3], &na) || !bytes_of_hex(f[4], tag, kTagBytes)) {
+    ++stats_.auth_failures;
+    drop(named && f.size() == 3 ? "peer-without-secret" : "bad-hello", now_ns, rng, out);
+    return outcome;
+  }
+  const Handshake h{self_, peer_, nd_, na};
+  const AuthKey want = handshake_tag(auth_, h, "herd-accept");
+  if (!auth_.mac->same(tag, want.data(), kTagBytes)) {
+    ++stats_.auth_failures;
+    drop("auth-failed", now_ns, rng, out);
+    return outcome;
+  }
+  const AuthKey proof = handshake_tag(auth_, h, "herd-dial");
+  send_raw(conn_, "AUTH " + hex_of(proof.data(), kTagBytes), now_ns, out);
+  start_sealing(h);
+  mark_up("dialed", now_ns, out);
+  outcome.kind = Line::kUp;
+  return outcome;
+}
+
+LinkMachine::LineOutcome LinkMachine::on_pending_line(std::string_view line, int64_t now_ns, Rng& rng,
+                                                      Effects* out) {
+  LineOutcome outcome;
+  const Pending p = pending_;
+  pending_ = Pending{};
+  const Handshake h{peer_, self_, p.nd, p.na};
+  const AuthKey want = handshake_tag(auth_, h, "herd-dial");
+  uint8_t tag[kTagBytes];
+  if (!line.starts_with("AUTH ") || !bytes_of_hex(line.substr(5), tag, kTagBytes) ||
+      !auth_.mac->same(tag, want.data(), kTagBytes)) {
+    ++stats_.auth_failures;
+    close_conn(p.conn, "auth-failed", out);
+    arm(out);
+    return outcome;
+  }
+  // Proven: the newest connection wins, as without a secret.
+  outcome.replaced = state_ == State::kUp;
+  if (conn_ != 0) drop("replaced", now_ns, rng, out);
+  conn_ = p.conn;
+  last_recv_ns_ = now_ns;
+  start_sealing(h);
+  mark_up("accepted", now_ns, out);
+  outcome.kind = Line::kUp;
+  return outcome;
+}
+
 bool LinkMachine::on_closed(ConnId conn, std::string_view why, int64_t now_ns, Rng& rng,
                             Effects* out) {
+  if (conn != 0 && conn == pending_.conn) {
+    pending_ = Pending{};
+    arm(out);
+    return false;
+  }
   if (conn == 0 || conn != conn_) return false;
   go_down(why, now_ns, rng, out);
   return true;
@@ -169,6 +311,11 @@ void LinkMachine::go_down(std::string_view why, int64_t now_ns, Rng& rng, Effect
 
 void LinkMachine::on_timer(int64_t now_ns, Rng& rng, Effects* out) {
   armed_ns_ = INT64_MAX;
+  if (pending_.conn != 0 && now_ns >= pending_.deadline_ns) {
+    ++stats_.hello_timeouts;
+    close_conn(pending_.conn, "hello-timeout", out);
+    pending_ = Pending{};
+  }
   switch (state_) {
     case State::kOff:
       return;
@@ -203,15 +350,26 @@ void LinkMachine::on_timer(int64_t now_ns, Rng& rng, Effects* out) {
   arm(out);
 }
 
-void LinkMachine::send_control(std::string message, int64_t now_ns, Effects* out) {
+void LinkMachine::send_raw(ConnId conn, std::string message, int64_t now_ns, Effects* out) {
   Effect e;
   e.kind = EffectKind::kSend;
   e.traffic = Traffic::kControl;
   e.peer = index_;
-  e.conn = conn_;
+  e.conn = conn;
   e.bytes = std::move(message);
   out->push_back(std::move(e));
-  last_send_ns_ = now_ns;
+  if (conn == conn_) last_send_ns_ = now_ns;
+}
+
+void LinkMachine::send_control(std::string message, int64_t now_ns, Effects* out) {
+  if (auth_.on()) {
+    const size_t body = message.size();
+    std::string sealed = out_seal_.seal(message);
+    send_raw(conn_, std::move(sealed), now_ns, out);
+    out->back().body = static_cast<uint32_t>(out->back().bytes.size() - body);
+    return;
+  }
+  send_raw(conn_, std::move(message), now_ns, out);
 }
 
 bool LinkMachine::send(std::string message, Traffic traffic, int64_t now_ns, Effects* out) {
@@ -230,7 +388,13 @@ bool LinkMachine::send(std::string message, Traffic traffic, int64_t now_ns, Eff
   e.traffic = traffic;
   e.peer = index_;
   e.conn = conn_;
-  e.bytes = std::move(message);
+  if (auth_.on()) {
+    const size_t body = message.size();
+    e.bytes = out_seal_.seal(message);
+    e.body = static_cast<uint32_t>(e.bytes.size() - body);
+  } else {
+    e.bytes = std::move(message);
+  }
   out->push_back(std::move(e));
   last_send_ns_ = now_ns;
   return true;
@@ -242,17 +406,18 @@ void LinkMachine::want_timer(int64_t at_ns, Effects* out) {
 }
 
 int64_t LinkMachine::next_deadline() const {
+  const int64_t pending = pending_.conn != 0 ? pending_.deadline_ns : INT64_MAX;
   switch (state_) {
     case State::kOff:
       return INT64_MAX;
     case State::kWaiting:
-      return retry_at_ns_;
+      return std::min(retry_at_ns_, pending);
     case State::kDialing:
     case State::kGreeting:
-      return greeting_deadline_ns_;
+      return std::min(greeting_deadline_ns_, pending);
     case State::kUp:
       return std::min({last_recv_ns_ + t_.idle_timeout_ns, last_send_ns_ + t_.heartbeat_ns,
-                       extra_deadline_ns_});
+                       extra_deadline_ns_, pending});
   }
   return INT64_MAX;
 }

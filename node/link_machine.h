@@ -34,6 +34,7 @@
 #include <string_view>
 
 #include "node/effects.h"
+#include "node/peer_auth.h"
 #include "node/rng.h"
 
 namespace herd {
@@ -66,6 +67,8 @@ struct LinkStats {
   uint64_t heartbeats = 0;  // Sent.
   uint64_t ups = 0, downs = 0, dials = 0, dial_failures = 0, resumed = 0;
   uint64_t idle_timeouts = 0, hello_timeouts = 0;
+  uint64_t auth_failures = 0;  // Handshakes or sealed lines whose proof was wrong (closed).
+  uint64_t replays = 0;        // Sealed lines with a right tag and a number seen before (refused).
 };
 
 class LinkMachine {
@@ -82,11 +85,23 @@ class LinkMachine {
   enum class Line : uint8_t { kIgnored, kUp, kMessage };
   struct LineOutcome {
     Line kind = Line::kIgnored;
-    bool resumed = false;  // kMessage or kUp after a silence of `suspect` or more.
+    bool resumed = false;      // kMessage or kUp after a silence of `suspect` or more.
+    bool replaced = false;     // kUp: an older connection that was up was closed for it.
+    std::string_view message;  // kMessage: the message (the line, or what its seal held).
+    const char* refused = nullptr;  // kIgnored: why a line was refused, for the log.
+  };
+  // The outcome of a first line naming this link's neighbour and server.
+  enum class Hello : uint8_t {
+    kNotHello,  // Not a hello this link takes: the connection is a client's.
+    kRefused,   // A hello without the proof the herd requires: the connection is closed.
+    kPending,   // Answered; the link is up when the dialer proves the secret.
+    kUp,        // Answered and up (no secret).
   };
 
-  // REQUIRES: self != peer.
-  LinkMachine(std::string self, std::string peer, int index, const LinkTimings& timings);
+  // REQUIRES: self != peer. With `auth` on, the handshake and every line are
+  // authenticated (node/peer_auth.h).
+  LinkMachine(std::string self, std::string peer, int index, const LinkTimings& timings,
+              PeerAuth auth = {});
 
   State state() const { return state_; }
   bool up() const { return state_ == State::kUp; }
@@ -102,13 +117,18 @@ class LinkMachine {
   // The server crashed: everything is forgotten (its connections are gone already).
   void stop(Effects* out);
 
-  // The answer to the kDial numbered `attempt`.
-  void on_dialed(uint64_t attempt, ConnId conn, std::string_view why, int64_t now_ns, Rng& rng,
+  // The answer to the kDial numbered `attempt`; `nonce` is fresh (the dialer's, when
+  // the herd authenticates).
+  void on_dialed(uint64_t attempt, ConnId conn, std::string_view why, const AuthNonce& nonce, int64_t now_ns,
+                 Rng& rng, Effects* out);
+  // The first line of an accepted connection, "PEER <peer> <self> ...", with a fresh
+  // nonce (the acceptor's, when the herd authenticates).
+  Hello on_hello(ConnId conn, std::string_view line, const AuthNonce& nonce, int64_t now_ns, Rng& rng,
                  Effects* out);
-  // An accepted connection opened with this neighbour's hello.
-  void adopt(ConnId conn, int64_t now_ns, Rng& rng, Effects* out);
-  // A line on conn() (the caller routes by connection).
-  LineOutcome on_line(std::string_view line, int64_t now_ns, Rng& rng, Effects* out);
+  // Whether `conn` is this link's: its connection, or one whose handshake is pending.
+  bool owns(ConnId conn) const { return conn != 0 && (conn == conn_ || conn == pending_.conn); }
+  // A line on a connection the link owns.
+  LineOutcome on_line(ConnId conn, std::string_view line, int64_t now_ns, Rng& rng, Effects* out);
   // A connection closed; returns whether it was the link's (and so the link is down).
   bool on_closed(ConnId conn, std::string_view why, int64_t now_ns, Rng& rng, Effects* out);
   // The connection's queue went over its limit (full) or back under it; returns
@@ -132,8 +152,22 @@ class LinkMachine {
   void set_extra_deadline(int64_t at_ns) { extra_deadline_ns_ = at_ns; }
 
  private:
+  struct Pending {  // An accepted connection whose dialer has not proved the secret yet.
+    ConnId conn = 0;
+    AuthNonce nd{}, na{};
+    int64_t deadline_ns = INT64_MAX;
+  };
+
   void dial(int64_t now_ns, Effects* out);
+  void adopt(ConnId conn, int64_t now_ns, Rng& rng, Effects* out);
+  // A handshake line, unsealed, on `conn`.
+  void send_raw(ConnId conn, std::string message, int64_t now_ns, Effects* out);
+  // A control message on the link's connection: sealed when authenticated.
   void send_control(std::string message, int64_t now_ns, Effects* out);
+  void close_conn(ConnId conn, std::string_view why, Effects* out);
+  void start_sealing(const Handshake& h);
+  LineOutcome on_greeting_answer(std::string_view line, int64_t now_ns, Rng& rng, Effects* out);
+  LineOutcome on_pending_line(std::string_view line, int64_t now_ns, Rng& rng, Effects* out);
   void mark_up(const char* how, int64_t now_ns, Effects* out);
   // Closes the current connection from this side and goes down.
   void drop(std::string_view why, int64_t now_ns, Rng& rng, Effects* out);
@@ -145,6 +179,10 @@ class LinkMachine {
   int index_;
   bool dials_;
   LinkTimings t_;
+  PeerAuth auth_;
+  AuthNonce nd_{};          // The dialer's nonce of its current connection.
+  Pending pending_;         // The acceptor's.
+  Sealer out_seal_, in_seal_;  // Of the current connection, when authenticated.
   State state_ = State::kOff;
   ConnId conn_ = 0;
   bool full_ = false;

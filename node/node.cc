@@ -20,7 +20,7 @@ Node::Node(NodeConfig config)
   HERD_ASSERT(config_.sync.bytes_per_s > 0 && config_.sync.interval_ns > 0);
   links_.reserve(config_.neighbours.size());
   for (size_t i = 0; i < config_.neighbours.size(); ++i) {
-    links_.emplace_back(config_.name, config_.neighbours[i], static_cast<int>(i), config_.link);
+    links_.emplace_back(config_.name, config_.neighbours[i], static_cast<int>(i), config_.link, config_.auth);
   }
 }
 
@@ -44,7 +44,8 @@ void Node::step(const Input& in, Effects* out) {
       break;
     case InputKind::kDialed:
       HERD_ASSERT(in.peer >= 0 && static_cast<size_t>(in.peer) < links_.size());
-      links_[static_cast<size_t>(in.peer)].on_dialed(in.request, in.conn, in.text, in.now.mono_ns, rng_, out);
+      links_[static_cast<size_t>(in.peer)].on_dialed(in.request, in.conn, in.text, in.nonce, in.now.mono_ns, rng_,
+                                                     out);
       break;
     case InputKind::kBackpressure:
       if (int p = link_of(in.conn); p >= 0 && links_[static_cast<size_t>(p)].on_backpressure(in.conn, in.flags != 0)) {
@@ -97,14 +98,14 @@ void Node::crash(Effects* out) {
 int Node::link_of(ConnId conn) const {
   if (conn == 0) return -1;
   for (size_t i = 0; i < links_.size(); ++i) {
-    if (links_[i].conn() == conn) return static_cast<int>(i);
+    if (links_[i].owns(conn)) return static_cast<int>(i);
   }
   return -1;
 }
 
 void Node::line(const Input& in, Effects* out) {
-  if (int p = link_of(in.conn); p >= 0) return peer_line(p, in.text, in.now, out);
-  if ((in.flags & kFirstLine) && adopt_hello(in.conn, in.text, in.now, out)) return;
+  if (int p = link_of(in.conn); p >= 0) return peer_line(p, in.conn, in.text, in.now, out);
+  if ((in.flags & kFirstLine) && adopt_hello(in, out)) return;
   if (in.flags & kPeerPort) {  // Only the server-to-server protocol is spoken there.
     Effect e;
     e.kind = EffectKind::kClose;
@@ -116,26 +117,52 @@ void Node::line(const Input& in, Effects* out) {
   client_line(in.conn, in.text, in.now, out);
 }
 
-bool Node::adopt_hello(ConnId conn, std::string_view line, Now now, Effects* out) {
-  std::optional<PeerHello> hello = parse_peer_hello(line);
-  if (!hello || hello->to != config_.name) return false;
-  const int peer = peer_index(hello->from);
+bool Node::adopt_hello(const Input& in, Effects* out) {
+  const Fields f = split_fields(in.text, 2);
+  if (f.size() < 3 || f[0] != "PEER") return false;
+  const int peer = peer_index(f[1]);
   if (peer < 0) return false;
   LinkMachine& link = links_[static_cast<size_t>(peer)];
-  if (link.up()) sync_.link_down(peer);  // Replaced: its sessions die with it.
-  link.adopt(conn, now.mono_ns, rng_, out);
-  sync_.link_up(peer, link.dials(), now, *this, out);
-  return true;
+  const bool was_up = link.up();
+  switch (link.on_hello(in.conn, in.text, in.nonce, in.now.mono_ns, rng_, out)) {
+    case LinkMachine::Hello::kNotHello:
+      return false;
+    case LinkMachine::Hello::kRefused:
+      log("refused a connection claiming to be " + config_.neighbours[static_cast<size_t>(peer)] +
+              ": it did not offer the herd's authentication",
+          out);
+      return true;
+    case LinkMachine::Hello::kPending:
+      return true;
+    case LinkMachine::Hello::kUp:
+      if (was_up) sync_.link_down(peer);  // Replaced: its sessions die with it.
+      sync_.link_up(peer, link.dials(), in.now, *this, out);
+      return true;
+  }
+  return false;
 }
 
-void Node::peer_line(int peer, std::string_view line, Now now, Effects* out) {
+void Node::peer_line(int peer, ConnId conn, std::string_view line, Now now, Effects* out) {
   LinkMachine& link = links_[static_cast<size_t>(peer)];
-  const LinkMachine::LineOutcome o = link.on_line(line, now.mono_ns, rng_, out);
+  const bool was_up = link.up();
+  const LinkMachine::LineOutcome o = link.on_line(conn, line, now.mono_ns, rng_, out);
+  const std::string& name = config_.neighbours[static_cast<size_t>(peer)];
   if (o.kind == LinkMachine::Line::kUp) {
+    if (o.replaced) sync_.link_down(peer);
     sync_.link_up(peer, link.dials(), now, *this, out);
     return;
   }
+  if (was_up && !link.up()) {
+    sync_.link_down(peer);
+    log("closed the connection of " + name + ": a line failed authentication", out);
+    return;
+  }
+  if (o.refused != nullptr) {
+    log(std::string("refused ") + o.refused + " from " + name, out);
+    return;
+  }
   if (o.kind != LinkMachine::Line::kMessage) return;
+  line = o.message;
   if (o.resumed) sync_.link_gap(peer, now, *this, out);
   if (is_heartbeat(line)) return;
   if (line.starts_with("FLOOD ")) return flood_in(peer, line, now, out);

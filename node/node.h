@@ -36,6 +36,7 @@ struct NodeConfig {
   uint64_t seed = 1;   // The node's Rng is derive(seed, name): backoff jitter, sync choices.
   LinkTimings link;
   SyncConfig sync;
+  PeerAuth auth;       // Off: peers are not authenticated (the course protocol).
 };
 
 struct NodeCounters {
@@ -89,9 +90,9 @@ class Node final : private SyncHost {
   void start(Now now, Effects* out);
   void crash(Effects* out);
   void line(const Input& in, Effects* out);
-  bool adopt_hello(ConnId conn, std::string_view line, Now now, Effects* out);
+  bool adopt_hello(const Input& in, Effects* out);
   void client_line(ConnId conn, std::string_view line, Now now, Effects* out);
-  void peer_line(int peer, std::string_view line, Now now, Effects* out);
+  void peer_line(int peer, ConnId conn, std::string_view line, Now now, Effects* out);
   void closed(ConnId conn, std::string_view why, Now now, Effects* out);
   void timer(TimerId timer, Now now, Effects* out);
   void iamat(ConnId conn, std::string_view line, Now now, Effects* out);

@@ -206,6 +206,11 @@ std::string read_header(const Value& h, TraceHeader* out) {
   out->source = string_of(h, "source").value_or("");
   if (auto seed = uint_of(h, "seed")) out->seed = *seed;
   out->scenario = string_of(h, "scenario").value_or("");
+  out->auth = string_of(h, "auth").value_or("");
+  if (!out->auth.empty()) {
+    uint8_t id[8];
+    if (!bytes_of_hex(out->auth, id, sizeof id)) return "auth: must be a key id (16 hex digits)";
+  }
   if (!h.HasMember("topology")) return "topology missing";
   if (std::string e = read_topology(h["topology"], &out->topology); !e.empty()) return e;
   if (!h.HasMember("nodes") || !h["nodes"].IsArray() || h["nodes"].Empty()) return "nodes missing";
@@ -268,6 +273,7 @@ std::string trace_header_line(const TraceHeader& header) {
     out += ",\"scenario\":";
     append_json_bytes(out, header.scenario);
   }
+  if (!header.auth.empty()) out += ",\"auth\":\"" + header.auth + "\"";
   out += ",\"topology\":";
   append_topology(out, header.topology);
   out += ",\"nodes\":[";
@@ -329,6 +335,7 @@ std::string trace_input_line(uint64_t index, int node_index, const Input& in, st
     case InputKind::kStart:
       break;
   }
+  if (in.nonce != AuthNonce{}) out += ",\"nonce\":\"" + hex_of(in.nonce.data(), in.nonce.size()) + "\"";
   out += ",\"out\":\"" + hex16(output_hash(outputs)) + "\",\"n\":" + std::to_string(outputs.size()) + "}";
   return out;
 }
@@ -410,6 +417,10 @@ std::string read_input(const Value& v, const NodeConfig& node, TraceRecord* r) {
   if (text) {
     r->text = std::move(*text);
     in.text = r->text;
+  }
+  if (v.HasMember("nonce")) {
+    auto nonce = string_of(v, "nonce");
+    if (!nonce || !bytes_of_hex(*nonce, in.nonce.data(), in.nonce.size())) return "nonce: must be 32 hex digits";
   }
   return "";
 }

@@ -7,9 +7,10 @@
 // JSON lines. Byte strings (lines, messages, bodies) use json_bytes.h's rules, so any
 // bytes a client sent survive the round trip.
 //   line 1, the header:
-//     {"herd_trace":2,"source":"sim"|"live","seed":7,"scenario":"...",
+//     {"herd_trace":2,"source":"sim"|"live","seed":7,"scenario":"...","auth":"<key id>",
 //      "topology":{"name":..,"nodes":[{"name":..,"host":..,"port":..}],"links":[[a,b]]},
-//      "nodes":[NODE, ...]}   ("seed" and "scenario" only when known)
+//      "nodes":[NODE, ...]}   ("seed" and "scenario" only when known; "auth" only when
+//                              the herd's peers authenticated: replay needs the secret)
 //     NODE: {"name":"n0","neighbours":["n1","n4"],"max_records":N,"max_pending_places":N,
 //            "places_api":"legacy"|"new","seed":N,
 //            "link":{"backoff_min_ns":N,"backoff_max_ns":N,"hello_timeout_ns":N,
@@ -24,7 +25,8 @@
 //     "in":"places","request":R,"ok":true,"status":200,"body":..,"failure":.. |
 //     "in":"crash" | "in":"start"
 //     each ending with "out":H,"n":N: H = output_hash() of the effects (16 hex digits),
-//     N their count. ("flags" only when not 0.)
+//     N their count. ("flags" only when not 0; "nonce":"<32 hex digits>" only on the
+//     inputs that carried a handshake nonce.)
 //   last line, when the recording was closed: {"end":true,"inputs":K,"digest":D},
 //   D = state_digest() of the nodes at the end.
 //
@@ -64,6 +66,7 @@ struct TraceHeader {
   std::string source = "sim";           // "sim" or "live".
   std::optional<uint64_t> seed;
   std::string scenario;                 // Empty when none.
+  std::string auth;                     // The herd key's id when peers authenticated; else empty.
   Topology topology;
   std::vector<NodeConfig> nodes;        // The nodes inputs name by index.
   std::map<std::string, int, std::less<>> index;  // Name -> index (parse_trace_header).

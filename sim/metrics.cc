@@ -90,44 +90,4 @@ uint64_t UpdateTracker::superseded(uint32_t clients) const {
   return count;
 }
 
-StoreWatcher::StoreWatcher(UpdateTracker* tracker, int servers, uint32_t clients,
-                           std::function<uint32_t(std::string_view)> client_index)
-    : tracker_(tracker),
-      client_index_(std::move(client_index)),
-      offers_seen_(static_cast<size_t>(servers), 0),
-      newest_(clients) {}
-
-void StoreWatcher::on_input(int node_index, const Input& input, std::span<const Effect> outputs,
-                            const Node& node) {
-  uint64_t& seen = offers_seen_[static_cast<size_t>(node_index)];
-  const bool offered = node.counters().offers != seen;
-  if (offered) record_offer(node_index, input, node);
-  // After the offer: a client's IAMAT is an update before its floods are sent.
-  uint32_t last = kNoUpdate;
-  std::string_view last_line;
-  for (const Effect& e : outputs) {
-    if (e.kind != EffectKind::kSend || e.traffic != Traffic::kProtocol || !e.bytes.starts_with("FLOOD ")) continue;
-    ++flood_messages_;
-    const std::string_view at = std::string_view(e.bytes).substr(e.bytes.find(' ', 6) + 1);
-    if (at != last_line) last = tracker_->find(at), last_line = at;
-    tracker_->sent(last);
-  }
-}
-
-void StoreWatcher::record_offer(int node_index, const Input& input, const Node& node) {
-  uint64_t& seen = offers_seen_[static_cast<size_t>(node_index)];
-  seen = node.counters().offers;
-  const OfferNote& note = node.last_offer();
-  const int64_t now = input.now.mono_ns;
-  if (note.via == StoredVia::kClient) {
-    const Fields f = split_fields(note.at_line, 6);  // AT <origin> <diff> <client> ...
-    const uint32_t client = client_index_(f[3]);
-    if (client == kNoUpdate) return;
-    newest_[client] = std::string(note.at_line);
-    tracker_->add(node_index, now, client, note.at_line);
-    return;
-  }
-  tracker_->arrive(tracker_->find(note.at_line), node_index, now, note.via == StoredVia::kFlood ? note.hops : 0);
-}
-
 }  // namespace herd

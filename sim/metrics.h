@@ -1,6 +1,6 @@
 // Per-update metrics, measured where they happen, not sampled. An update is one
 // IAMAT stored at its origin; it arrives at a server when that server stores it (from
-// a flood or a sync). The StoreWatcher sees every node step (node/driver.h) and tells
+// a flood or a sync). RunMetrics (sim/run_metrics.h) sees every node step and tells
 // the tracker, so both hosts measure the same way: the simulator, and the live herd
 // of `herd run --scenario`. Updates are found by their AT line (one hash lookup per
 // stored record, not per message); arrival state is one bit per (update, server).
@@ -73,31 +73,6 @@ class UpdateTracker {
   std::unordered_map<std::string_view, uint32_t> by_line_;
   uint64_t arrivals_ = 0, hops_sum_ = 0, flood_arrivals_ = 0, untracked_ = 0, duplicates_ = 0;
   int hops_max_ = 0;
-};
-
-// Feeds an UpdateTracker from node steps, and counts the server-to-server messages.
-class StoreWatcher final : public InputObserver {
- public:
-  // `client_index` maps a client id to the workload's index, or kNoUpdate for a
-  // client that is not the workload's (not tracked).
-  StoreWatcher(UpdateTracker* tracker, int servers, uint32_t clients,
-               std::function<uint32_t(std::string_view)> client_index);
-
-  void on_input(int node_index, const Input& input, std::span<const Effect> outputs,
-                const Node& node) override;
-
-  uint64_t flood_messages() const { return flood_messages_; }
-  // The AT line of each client's newest update ("" before its first).
-  const std::vector<std::string>& newest() const { return newest_; }
-
- private:
-  void record_offer(int node_index, const Input& input, const Node& node);
-
-  UpdateTracker* tracker_;
-  std::function<uint32_t(std::string_view)> client_index_;
-  std::vector<uint64_t> offers_seen_;  // Per server: NodeCounters::offers last seen.
-  std::vector<std::string> newest_;
-  uint64_t flood_messages_ = 0;
 };
 
 }  // namespace herd

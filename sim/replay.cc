@@ -1,5 +1,7 @@
 #include "sim/replay.h"
 
+#include "crypto/sodium_mac.h"
+
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -104,7 +106,8 @@ class Replayer {
 
 }  // namespace
 
-ReplayResult replay_trace(std::istream& in, std::string_view source, const std::string& rewrite_path) {
+ReplayResult replay_trace(std::istream& in, std::string_view source, const std::string& rewrite_path,
+                          const std::optional<AuthKey>& key) {
   ReplayResult result;
   const std::string name(source);
   auto bad = [&](std::string message) {
@@ -120,6 +123,16 @@ ReplayResult replay_trace(std::istream& in, std::string_view source, const std::
   }
   Result<TraceHeader> header = parse_trace_header(line);
   if (!header.ok()) return bad(name + ": line 1: " + header.error());
+  if (!header.value().auth.empty()) {
+    if (!key) {
+      return bad(name + ": recorded by a herd whose peers authenticate (key id " + header.value().auth +
+                 "): replay it with that herd's --secret-file");
+    }
+    if (key_id(*key) != header.value().auth) {
+      return bad(name + ": recorded with the herd key " + header.value().auth + "; this secret's is " + key_id(*key));
+    }
+    for (NodeConfig& node : header.value().nodes) node.auth = PeerAuth{&sodium_mac(), *key};
+  }
   std::unique_ptr<TraceWriter> writer;
   if (!rewrite_path.empty()) {
     auto w = TraceWriter::open(rewrite_path, header.value());
@@ -163,7 +176,8 @@ ReplayResult replay_trace(std::istream& in, std::string_view source, const std::
   return result;
 }
 
-ReplayResult replay_file(const std::string& path, const std::string& rewrite_path) {
+ReplayResult replay_file(const std::string& path, const std::string& rewrite_path,
+                         const std::optional<AuthKey>& key) {
   ReplayResult result;
   struct stat st;
   if (stat(path.c_str(), &st) != 0) {
@@ -179,7 +193,7 @@ ReplayResult replay_file(const std::string& path, const std::string& rewrite_pat
     result.message = path + ": " + std::strerror(errno);
     return result;
   }
-  return replay_trace(in, path, rewrite_path);
+  return replay_trace(in, path, rewrite_path, key);
 }
 
 }  // namespace herd

@@ -7,7 +7,10 @@
 #pragma once
 #include <cstdint>
 #include <istream>
+#include <optional>
 #include <string>
+
+#include "node/peer_auth.h"
 #include <string_view>
 
 namespace herd {
@@ -30,9 +33,12 @@ struct ReplayResult {
 };
 
 // `source` names the trace in messages. When `rewrite` is given, every replayed
-// input is written to it (a replay of a good trace rewrites it byte for byte).
-ReplayResult replay_trace(std::istream& in, std::string_view source,
-                          const std::string& rewrite_path = "");
-ReplayResult replay_file(const std::string& path, const std::string& rewrite_path = "");
+// input is written to it (a replay of a good trace rewrites it byte for byte). A
+// trace of a herd whose peers authenticated needs its herd key (`key`, whose id
+// must be the header's "auth").
+ReplayResult replay_trace(std::istream& in, std::string_view source, const std::string& rewrite_path = "",
+                          const std::optional<AuthKey>& key = std::nullopt);
+ReplayResult replay_file(const std::string& path, const std::string& rewrite_path = "",
+                         const std::optional<AuthKey>& key = std::nullopt);
 
 }  // namespace herd

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "node/node.h"
+#include "node/peer_auth.h"
 #include "node/protocol.h"
 #include "sim/report.h"
 
@@ -68,9 +69,10 @@ void RunMetrics::on_input(int s, const Input& in, std::span<const Effect> output
   uint32_t last = kNoUpdate;
   std::string_view last_line;
   for (const Effect& e : outputs) {
-    if (e.kind != EffectKind::kSend || e.traffic != Traffic::kProtocol || !e.bytes.starts_with("FLOOD ")) continue;
+    const std::string_view message = e.message();  // Without its seal, when sealed.
+    if (e.kind != EffectKind::kSend || e.traffic != Traffic::kProtocol || !message.starts_with("FLOOD ")) continue;
     ++flood_messages_;
-    const std::string_view at = std::string_view(e.bytes).substr(e.bytes.find(' ', 6) + 1);
+    const std::string_view at = message.substr(message.find(' ', 6) + 1);
     if (at != last_line) last = tracker_.find(at), last_line = at;
     tracker_.sent(last);
   }
@@ -82,7 +84,7 @@ void RunMetrics::on_client_line(int s, const Input& in, std::span<const Effect> 
   if (in.flags & kPeerPort) return;
   for (size_t p = 0; p < node.config().neighbours.size(); ++p) {
     if (node.link(static_cast<int>(p)).conn() != in.conn) continue;
-    if (in.text.starts_with("FLOOD ")) ++deliveries_;
+    if (sealed_message(in.text).starts_with("FLOOD ")) ++deliveries_;
     return;  // A peer's line, or a hello adopted now.
   }
   if (is_blank(in.text)) return;

@@ -32,6 +32,7 @@
 
 #include "node/fault_action.h"
 #include "node/link_machine.h"
+#include "node/peer_auth.h"
 #include "node/result.h"
 #include "node/sync.h"
 #include "node/topology.h"
@@ -90,6 +91,9 @@ struct Scenario {
   SyncConfig sync;                          // "sync": every node's anti-entropy.
   LinkTimings link;                         // The link machines' timings.
   uint64_t link_queue_bytes = 16u << 20;    // A connection's send queue limit.
+  // The herd key, when the run's peers authenticate (from the command line's secret,
+  // never from the file; node/peer_auth.h).
+  std::optional<AuthKey> herd_key;
 };
 
 // Reads and parses a topology file (the host's: sim/ reads no file itself).

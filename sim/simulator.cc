@@ -1,5 +1,7 @@
 #include "sim/simulator.h"
 
+#include "crypto/sodium_mac.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -23,12 +25,23 @@ std::vector<NodeConfig> configs_of(const Scenario& s, uint64_t seed) {
     c.seed = seed;
     c.link = s.link;
     c.sync = s.sync;
+    if (s.herd_key) c.auth = PeerAuth{&sodium_mac(), *s.herd_key};
     out.push_back(std::move(c));
   }
   return out;
 }
 
 }  // namespace
+
+// The handshake's nonces, from the run's own stream (node/peer_auth.h): a simulated
+// herd that authenticates replays like any other.
+void Simulator::add_nonce(Input* in) {
+  if (!scenario_.herd_key) return;
+  for (size_t i = 0; i < in->nonce.size(); i += 8) {
+    const uint64_t v = nonces_.draw_seed();
+    for (size_t j = 0; j < 8; ++j) in->nonce[i + j] = static_cast<uint8_t>(v >> (8 * j));
+  }
+}
 
 Simulator::Simulator(const Scenario& scenario, uint64_t seed)
     : scenario_(scenario),
@@ -44,7 +57,8 @@ Simulator::Simulator(const Scenario& scenario, uint64_t seed)
                  auto it = client_index_.find(std::string(client));
                  return it == client_index_.end() ? kNoUpdate : it->second;
                }),
-      queue_limit_bytes_(scenario.link_queue_bytes) {
+      queue_limit_bytes_(scenario.link_queue_bytes),
+      nonces_(derive(seed, "handshake-nonces")) {
   const size_t n = static_cast<size_t>(n_);
   for (size_t i = 0; i < n; ++i) {
     drivers_.push_back(std::make_unique<NodeDriver>(configs_[i], static_cast<int>(i)));
@@ -71,6 +85,7 @@ TraceHeader Simulator::trace_header() const {
   h.source = "sim";
   h.seed = seed_;
   h.scenario = scenario_.source;
+  if (scenario_.herd_key) h.auth = key_id(*scenario_.herd_key);
   h.topology = scenario_.topology;
   h.nodes = configs_;
   return h;
@@ -209,6 +224,7 @@ void Simulator::client_command(int server, uint32_t, std::string line, bool iama
   in.now = now_at(server);
   in.conn = conn;
   in.text = line;
+  add_nonce(&in);
   feed(server, in);
 }
 

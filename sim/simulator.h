@@ -110,6 +110,7 @@ class Simulator {
   };
 
   Now now_at(int node) const;
+  void add_nonce(Input* in);
   void schedule(SimEventKind kind, int64_t time_ns, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0,
                 uint64_t request = 0);
   uint32_t slot_acquire();
@@ -190,6 +191,7 @@ class Simulator {
   uint64_t iamats_ = 0, whatsats_ = 0, refused_ = 0, lost_ = 0;
   mutable std::string notes_consistency_;  // Set by report() when the metrics disagree.
   uint64_t queue_limit_bytes_;
+  Rng nonces_;  // Handshake nonces, when the herd authenticates.
   std::vector<std::string> notes_;
   bool ran_ = false;
   bool hit_event_limit_ = false;

@@ -182,6 +182,7 @@ void Simulator::deliver(const SimEvent& e) {
   in.now = now_at(reader);
   in.conn = c.id[1 - dir];
   in.text = text;
+  if (in.flags & kFirstLine) add_nonce(&in);
   refill(e.a, dir);
   feed(reader, in);
 }

@@ -126,6 +126,7 @@ void Simulator::run_events() {
         in.kind = InputKind::kDialed, in.peer = static_cast<int>(e.b), in.conn = e.c, in.request = e.request;
         in.now = now_at(node);
         in.text = e.c == 0 ? "connection refused" : "";
+        if (e.c != 0) add_nonce(&in);
         feed(node, in);
         break;
       case SimEventKind::kClosed:
@@ -151,6 +152,7 @@ void Simulator::run_events() {
         if (!crashed_[e.a]) {
           in.kind = InputKind::kLine, in.flags = kFirstLine, in.conn = e.request, in.now = now_at(node);
           in.text = pool_[e.b];
+          add_nonce(&in);
           feed(node, in);
         }
         slot_release(e.b);

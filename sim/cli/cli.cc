@@ -36,6 +36,10 @@ const char kServeOptionsHelp[] =
     "  --sync-interval-ms N  periodic sync's interval (default: 5000)\n"
     "  --record TRACE        write every input of every server, with a hash of its\n"
     "                        outputs, to TRACE (JSON lines) for `herd replay`\n"
+    "  --secret-file FILE    the herd secret (at least 16 bytes): peers prove it to each\n"
+    "                        other and seal every message (default: the file named by\n"
+    "                        HERD_SECRET_FILE; none: peers are not authenticated)\n"
+    "  --require-secret      refuse to start without a secret\n"
     "  -h, --help            this help\n"
     "The Places API key is read from the environment variable GOOGLE_API_KEY.\n";
 
@@ -279,6 +283,7 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"--scenario",
        [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->scenario_path); }},
       {"--output", [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->output_path); }},
+      {"--secret-file", [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->secret_file); }},
       {"--seed", [](auto f, auto& v, auto* o) { return set_seed(f, v, &o->seed); }},
       {"--drop", [](auto f, auto& v, auto* o) { return set_link_fault(f, v, &o->link_faults); }},
       {"--delay", [](auto f, auto& v, auto* o) { return set_link_fault(f, v, &o->link_faults); }},
@@ -325,6 +330,10 @@ Result<ServeOptions> parse_serve_options(const std::vector<std::string>& args) {
     }
     if (arg == "--json") {
       options.json = true;
+      continue;
+    }
+    if (arg == "--require-secret") {
+      options.require_secret = true;
       continue;
     }
     if (arg.size() < 2 || arg.compare(0, 2, "--") != 0) {

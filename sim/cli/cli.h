@@ -30,6 +30,8 @@ struct ServeOptions {
   std::string output_path;               // --output FILE: the scenario's report there.
   std::optional<uint64_t> seed;          // --seed N (herd run only).
   LinkSettings link_faults;              // --drop, --delay, --dup: every link.
+  std::string secret_file;               // --secret-file FILE (else HERD_SECRET_FILE).
+  bool require_secret = false;           // --require-secret: refuse to start without one.
   std::vector<std::string> positional;   // Arguments that are not options.
   bool help = false;                     // --help or -h was given.
 };

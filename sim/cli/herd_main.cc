@@ -25,6 +25,7 @@
 #include "sim/cli/serve_checks.h"
 #include "sim/cli/sim_cli.h"
 #include "sim/trace.h"
+#include "crypto/sodium_mac.h"
 #include "sim/cli/version.h"
 
 namespace herd {
@@ -144,6 +145,7 @@ Result<std::unique_ptr<TraceWriter>> open_live_trace(const ServeOptions& options
   TraceHeader header;
   header.source = "live";
   if (options.host.faults) header.seed = options.host.faults->seed;
+  if (options.host.herd_key) header.auth = key_id(*options.host.herd_key);
   header.topology = std::move(topology);
   for (const auto& server : host.servers()) header.nodes.push_back(server->node().config());
   Result<std::unique_ptr<TraceWriter>> writer =
@@ -165,6 +167,14 @@ int serve(Topology topology, std::vector<std::string> hosted, ServeOptions optio
   // Why: a background herd reading its terminal (the stdin console) would be
   // stopped; ignored, the read fails and the console lets stdin go.
   signal(SIGTTIN, SIG_IGN);
+  if (options.host.herd_key) {
+    fprintf(stderr, "herd: peers authenticate with the herd secret (key id %s)\n",
+            key_id(*options.host.herd_key).c_str());
+  } else {
+    fprintf(stderr,
+            "herd: peers are not authenticated (no --secret-file): anything that reaches a peer port can "
+            "flood records\n");
+  }
   const char* key = getenv("GOOGLE_API_KEY");
   if (key == nullptr || *key == '\0') {
     fprintf(stderr,
@@ -232,6 +242,22 @@ int serve(Topology topology, std::vector<std::string> hosted, ServeOptions optio
   return status;
 }
 
+// The herd key from --secret-file or HERD_SECRET_FILE, into the host's options; an
+// exit status on error, else -1.
+int load_secret(ServeOptions* options) {
+  const std::string path = secret_file_from(options->secret_file);
+  if (path.empty()) {
+    if (options->require_secret) {
+      return usage_error("--require-secret: no secret: give --secret-file FILE or set HERD_SECRET_FILE");
+    }
+    return -1;
+  }
+  Result<AuthKey> key = herd_key_from_file(path);
+  if (!key.ok()) return usage_error((options->secret_file.empty() ? "HERD_SECRET_FILE: " : "--secret-file: ") + key.error());
+  options->host.herd_key = key.value();
+  return -1;
+}
+
 // Parses a serving command's options and loads its topology; the exit status on error.
 int prepare(const Command& command, const Args& args, ServeOptions* options,
             Topology* topology) {
@@ -244,6 +270,7 @@ int prepare(const Command& command, const Args& args, ServeOptions* options,
     print_command_help(command);
     return 0;
   }
+  if (int status = load_secret(options); status >= 0) return status;
   if (options->topology_path.empty()) options->topology_path = default_topology_path();
   Result<Topology> loaded = load_topology(options->topology_path);
   if (!loaded.ok()) return usage_error(loaded.error());
@@ -297,7 +324,7 @@ int prepare_faults(const Topology& topology, ServeOptions* options) {
 }
 
 // herd run --scenario FILE: the scenario brings its topology, faults and sync.
-int scenario_command(const ServeOptions& options) {
+int scenario_command(ServeOptions options) {
   if (!options.topology_path.empty() || !options.faults_path.empty() || options.host.admin_port >= 0 ||
       !options.link_faults.empty()) {
     return usage_error("--scenario: its topology, faults and sync come from the scenario; --topology, --faults, "
@@ -306,6 +333,7 @@ int scenario_command(const ServeOptions& options) {
   if (!options.positional.empty()) return usage_error("run: unexpected argument \"" + options.positional[0] + "\"");
   Result<Scenario> scenario = load_scenario(options.scenario_path);
   if (!scenario.ok()) return usage_error(scenario.error());
+  if (int status = load_secret(&options); status >= 0) return status;
   raise_fd_limit();
   signal(SIGPIPE, SIG_IGN);
   LiveRunOptions live;

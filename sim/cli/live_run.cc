@@ -1,5 +1,7 @@
 #include "sim/cli/live_run.h"
 
+#include "crypto/sodium_mac.h"
+
 #include <uv.h>
 
 #include <cerrno>
@@ -83,6 +85,7 @@ class LiveRun {
  private:
   int64_t vt() const { return read_live_clock().mono_ns - t0_; }
   void begin();
+  void start_workload();
   void arm(std::unique_ptr<Timer>& timer, int64_t at_vt, void (LiveRun::*fire)());
   void iamat_tick();
   void whatsat_tick();
@@ -130,11 +133,17 @@ void LiveRun::begin() {
   end_vt_ = s_.duration_ns + s_.drain_ns;
   sample_every_ = std::max<int64_t>(kNsPerMs, s_.duration_ns / 100);
   sample_tick();
-  next_iamat_ = workload_.next_iamat_ns(0);
-  if (next_iamat_ < s_.duration_ns) arm(iamat_timer_, next_iamat_, &LiveRun::iamat_tick);
-  next_whatsat_ = workload_.next_whatsat_ns(0);
-  if (next_whatsat_ < s_.duration_ns) arm(whatsat_timer_, next_whatsat_, &LiveRun::whatsat_tick);
   arm(poll_timer_, s_.duration_ns, &LiveRun::poll);
+  // As in the simulator, clients start once the links are up (or after the wait).
+  host_.when_ready([this](bool) { start_workload(); });
+}
+
+void LiveRun::start_workload() {
+  const int64_t now = vt();
+  next_iamat_ = workload_.next_iamat_ns(now);
+  if (next_iamat_ < s_.duration_ns) arm(iamat_timer_, next_iamat_, &LiveRun::iamat_tick);
+  next_whatsat_ = workload_.next_whatsat_ns(now);
+  if (next_whatsat_ < s_.duration_ns) arm(whatsat_timer_, next_whatsat_, &LiveRun::whatsat_tick);
 }
 
 void LiveRun::command(int server, std::string line, uint64_t* counter) {
@@ -276,6 +285,7 @@ int run_live_scenario(const Scenario& scenario, LiveRunOptions options) {
   host.link = scenario.link;
   host.link_queue_bytes = scenario.link_queue_bytes;
   host.stdin_console = false;
+  const std::optional<AuthKey> host_key = host.herd_key;
   host.timeline_from_start = true;  // As in the simulator: time 0 is the servers' start.
   if (host.port_base < 0) host.port_base = 0;
   if (host.places.url.empty()) host.places.url = "http://127.0.0.1:1/maps/api/place/nearbysearch/json";
@@ -303,6 +313,7 @@ int run_live_scenario(const Scenario& scenario, LiveRunOptions options) {
       TraceHeader header;
       header.source = "live";
       header.seed = options.seed;
+      if (host_key) header.auth = key_id(*host_key);
       header.scenario = options.scenario_path;
       header.topology = scenario.topology;
       for (const auto& server : run.host().servers()) header.nodes.push_back(server->node().config());

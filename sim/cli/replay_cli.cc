@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/sodium_mac.h"
 #include "sim/cli/cli.h"
 #include "sim/replay.h"
 #include "sim/cli/sim_cli.h"
@@ -11,9 +12,11 @@ namespace herd {
 namespace {
 
 constexpr const char* kReplayUsage =
-    "usage: herd replay TRACE [--record OUT]\n"
+    "usage: herd replay TRACE [--record OUT] [--secret-file FILE]\n"
     "  Feeds a trace's inputs to fresh nodes and checks every output.\n"
-    "  --record OUT   write the replayed inputs as a trace to OUT (identical for a good trace)\n"
+    "  --record OUT        write the replayed inputs as a trace to OUT (identical for a good trace)\n"
+    "  --secret-file FILE  the herd secret of a trace whose peers authenticated (default: the\n"
+    "                      file named by HERD_SECRET_FILE)\n"
     "Exit status: 0 every output and the final state matched, 1 a divergence (the first is\n"
     "named) or no end line (a recording cut short), 2 bad usage or trace.\n";
 
@@ -35,6 +38,11 @@ Result<ReplayFlags> parse_replay_flags(const std::vector<std::string>& args) {
       if (!v.ok()) return Error{v.error()};
       if (v.value().empty()) return Error{"--record: expected a file name"};
       flags.record = v.value();
+    } else if (is_option(arg, "--secret-file")) {
+      Result<std::string> v = option_value(args, &i, "--secret-file");
+      if (!v.ok()) return Error{v.error()};
+      if (v.value().empty()) return Error{"--secret-file: expected a file name"};
+      flags.secret_file = v.value();
     } else if (is_option_word(arg)) {
       return Error{"replay: unknown option '" + arg + "' (see herd replay --help)"};
     } else if (flags.trace.empty()) {
@@ -58,7 +66,13 @@ int replay_command(int argc, char** argv) {
     std::fputs(kReplayUsage, stdout);
     return 0;
   }
-  const ReplayResult r = replay_file(flags.trace, flags.record);
+  std::optional<AuthKey> key;
+  if (const std::string path = secret_file_from(flags.secret_file); !path.empty()) {
+    Result<AuthKey> loaded = herd_key_from_file(path);
+    if (!loaded.ok()) return usage_error("--secret-file: " + loaded.error());
+    key = loaded.value();
+  }
+  const ReplayResult r = replay_file(flags.trace, flags.record, key);
   switch (r.status) {
     case ReplayResult::Status::kMatch:
       std::printf("herd replay: %s: %llu inputs replayed, every output matches, final state digest matches\n",

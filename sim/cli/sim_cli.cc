@@ -1,5 +1,7 @@
 #include "sim/cli/sim_cli.h"
 
+#include "crypto/sodium_mac.h"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,13 +28,14 @@ namespace {
 
 constexpr const char* kSimUsage =
     "usage: herd sim SCENARIO.json [--seed N] [--json] [--record TRACE] [--check-determinism]\n"
-    "                [--sync MODE] [--output FILE] [--progress | --quiet]\n"
+    "                [--sync MODE] [--secret-file FILE] [--output FILE] [--progress | --quiet]\n"
     "  Runs a scenario in virtual time and prints its report.\n"
     "  --seed N               the run's seed (0..18446744073709551615); wins over the scenario's\n"
     "  --json                 print the report as one JSON object\n"
     "  --record TRACE         write every input to every node to TRACE (JSON lines) for `herd replay`\n"
     "  --check-determinism    run twice and compare every input and output; report the first difference\n"
     "  --sync MODE            anti-entropy: off, link-up or periodic (wins over the scenario's \"sync\")\n"
+    "  --secret-file FILE     the herd secret: the simulated peers authenticate as a live herd's do\n"
     "  --output FILE          write the report (or the determinism result) to FILE, not stdout\n"
     "  --progress             show progress on stderr (default: when stderr is a terminal)\n"
     "  --quiet                no progress\n"
@@ -237,12 +240,12 @@ Result<SimFlags> parse_sim_flags(const std::vector<std::string>& args) {
       if (!v.ok()) return Error{v.error()};
       flags.sync = parse_sync_mode(v.value());
       if (!flags.sync) return Error{"--sync: expected off, link-up or periodic, got \"" + v.value() + "\""};
-    } else if (is_option(arg, "--record") || is_option(arg, "--output")) {
+    } else if (is_option(arg, "--record") || is_option(arg, "--output") || is_option(arg, "--secret-file")) {
       const std::string flag = arg.substr(0, arg.find('='));
       Result<std::string> v = option_value(args, &i, flag);
       if (!v.ok()) return Error{v.error()};
       if (v.value().empty()) return Error{flag + ": expected a file name"};
-      (flag == "--record" ? flags.record : flags.output) = v.value();
+      (flag == "--record" ? flags.record : flag == "--output" ? flags.output : flags.secret_file) = v.value();
     } else if (is_option_word(arg)) {
       return Error{"sim: unknown option '" + arg + "' (see herd sim --help)"};
     } else if (flags.scenario_path.empty()) {
@@ -271,6 +274,11 @@ int sim_command(int argc, char** argv) {
   Result<Scenario> scenario = load_scenario(flags.scenario_path);
   if (!scenario.ok()) return usage_error(scenario.error());
   if (flags.sync) scenario.value().sync.mode = *flags.sync;
+  if (!flags.secret_file.empty()) {
+    Result<AuthKey> key = herd_key_from_file(flags.secret_file);
+    if (!key.ok()) return usage_error("--secret-file: " + key.error());
+    scenario.value().herd_key = key.value();
+  }
   ReportOut out;
   if (Result<bool> opened = out.open(flags.output); !opened.ok()) return usage_error(opened.error());
   const uint64_t seed = flags.seed.value_or(scenario.value().seed.value_or(1));

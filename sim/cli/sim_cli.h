@@ -32,7 +32,8 @@ struct SimFlags {
   std::optional<uint64_t> seed;
   bool json = false;
   std::string record;
-  std::string output;  // Empty: stdout.
+  std::string output;       // Empty: stdout.
+  std::string secret_file;  // --secret-file: the simulated herd's peers authenticate.
   bool check_determinism = false;
   Progress progress = Progress::kAuto;
   std::optional<SyncMode> sync;  // --sync: wins over the scenario's.
@@ -42,6 +43,7 @@ struct SimFlags {
 struct ReplayFlags {
   std::string trace;
   std::string record;
+  std::string secret_file;
   bool help = false;
 };
 

@@ -60,7 +60,7 @@ TEST_CASE("deps: every library missing: one apt-get install naming exactly the m
   TempDir dir;
   const MakeResult r = make_deps(stand_ins(dir, "", 0) + "DOCTEST_H=" + dir.path() + "/none.h");
   CHECK(r.code == 0);
-  const std::string packages = "libuv1-dev libcurl4-openssl-dev rapidjson-dev doctest-dev";
+  const std::string packages = "libuv1-dev libcurl4-openssl-dev rapidjson-dev libsodium-dev doctest-dev";
   CHECK(r.output.find("herd: missing Debian packages: " + packages + "\n") != std::string::npos);
   CHECK(r.output.find("herd: running: " + dir.path() + "/apt-get install -y -q " + packages + "\n") !=
         std::string::npos);
@@ -69,13 +69,13 @@ TEST_CASE("deps: every library missing: one apt-get install naming exactly the m
 
 TEST_CASE("deps: only what is missing is installed; nothing at all when everything is there") {
   TempDir dir;
-  const MakeResult some = make_deps(stand_ins(dir, "libuv RapidJSON", 0));
+  const MakeResult some = make_deps(stand_ins(dir, "libuv RapidJSON libsodium", 0));
   CHECK(some.code == 0);
   CHECK(some.output.find("herd: missing Debian packages: libcurl4-openssl-dev\n") != std::string::npos);
   CHECK(read_text_file(dir.path() + "/apt.log") == "update -q\ninstall -y -q libcurl4-openssl-dev\n");
 
   TempDir all;
-  const MakeResult none = make_deps(stand_ins(all, "libuv libcurl RapidJSON", 0));
+  const MakeResult none = make_deps(stand_ins(all, "libuv libcurl RapidJSON libsodium", 0));
   CHECK(none.code == 0);
   CHECK(none.output.empty());
   CHECK(read_text_file(all.path() + "/apt.log").empty());
@@ -86,13 +86,13 @@ TEST_CASE("deps: no pkg-config at all: pkg-config is installed with the librarie
   const std::string vars = stand_ins(dir, "", 0);
   const MakeResult r = make_deps(vars + "PKG_CONFIG=" + dir.path() + "/no-such-pkg-config");
   CHECK(r.code == 0);
-  CHECK(r.output.find("herd: missing Debian packages: pkg-config libuv1-dev libcurl4-openssl-dev rapidjson-dev\n") !=
+  CHECK(r.output.find("herd: missing Debian packages: pkg-config libuv1-dev libcurl4-openssl-dev rapidjson-dev libsodium-dev\n") !=
         std::string::npos);
 }
 
 TEST_CASE("deps: apt-get fails: make fails and names the packages to install by hand") {
   TempDir dir;
-  const MakeResult r = make_deps(stand_ins(dir, "libuv libcurl", 100));
+  const MakeResult r = make_deps(stand_ins(dir, "libuv libcurl libsodium", 100));
   CHECK(r.code != 0);
   CHECK(r.output.find("herd: apt-get failed; install by hand: rapidjson-dev\n") != std::string::npos);
 }

@@ -39,8 +39,8 @@ struct Dialer {
   // Starts, connects as conn 11 and receives B's answer: up.
   void up(int64_t now) {
     link.start(now, &out);
-    link.on_dialed(attempt(), 11, "", now, rng, &out);
-    link.on_line(make_peer_hello("B", "A"), now, rng, &out);
+    link.on_dialed(attempt(), 11, "", {}, now, rng, &out);
+    link.on_line(11, make_peer_hello("B", "A"), now, rng, &out);
   }
 };
 
@@ -56,7 +56,7 @@ TEST_CASE("link: the dialer dials, says hello on connect, and is up on the answe
   CHECK(timer_at(d.out) == d.t.hello_timeout_ns);  // A dial that never answers is abandoned.
   const uint64_t attempt = d.attempt();
   d.out.clear();
-  d.link.on_dialed(attempt, 11, "", 5 * kMs, d.rng, &d.out);
+  d.link.on_dialed(attempt, 11, "", {}, 5 * kMs, d.rng, &d.out);
   std::vector<Effect> sent = of(d.out, EffectKind::kSend);
   REQUIRE(sent.size() == 1);
   CHECK(sent[0].bytes == "PEER A B");
@@ -64,7 +64,7 @@ TEST_CASE("link: the dialer dials, says hello on connect, and is up on the answe
   CHECK(sent[0].traffic == Traffic::kControl);
   CHECK(d.link.state() == LinkMachine::State::kGreeting);
   d.out.clear();
-  LinkMachine::LineOutcome o = d.link.on_line("PEER B A", 6 * kMs, d.rng, &d.out);
+  LinkMachine::LineOutcome o = d.link.on_line(11, "PEER B A", 6 * kMs, d.rng, &d.out);
   CHECK(o.kind == LinkMachine::Line::kUp);
   CHECK(d.link.up());
   REQUIRE(of(d.out, EffectKind::kLinkUp).size() == 1);
@@ -75,9 +75,9 @@ TEST_CASE("link: the dialer dials, says hello on connect, and is up on the answe
 TEST_CASE("link: a wrong answer closes the connection; the dialer retries after its backoff") {
   Dialer d;
   d.link.start(0, &d.out);
-  d.link.on_dialed(d.attempt(), 11, "", 0, d.rng, &d.out);
+  d.link.on_dialed(d.attempt(), 11, "", {}, 0, d.rng, &d.out);
   d.out.clear();
-  CHECK(d.link.on_line("PEER C A", kMs, d.rng, &d.out).kind == LinkMachine::Line::kIgnored);
+  CHECK(d.link.on_line(11, "PEER C A", kMs, d.rng, &d.out).kind == LinkMachine::Line::kIgnored);
   REQUIRE(of(d.out, EffectKind::kClose).size() == 1);
   CHECK(of(d.out, EffectKind::kClose)[0].bytes == "bad-hello");
   CHECK(of(d.out, EffectKind::kLinkDown).empty());  // It was never up.
@@ -99,7 +99,7 @@ TEST_CASE("link: backoff doubles to its maximum, each wait drawn from its upper 
     for (int i = 0; i < 8; ++i) {
       const uint64_t attempt = of(out, EffectKind::kDial).back().request;
       out.clear();
-      link.on_dialed(attempt, 0, "connection refused", now, rng, &out);
+      link.on_dialed(attempt, 0, "connection refused", {}, now, rng, &out);
       const int64_t at = timer_at(out);
       waits.push_back(at - now);
       now = at;
@@ -128,14 +128,14 @@ TEST_CASE("link: the acceptor adopts a hello, answers it, and a newer connection
   link.start(0, &out);
   CHECK_FALSE(link.dials());
   CHECK(of(out, EffectKind::kDial).empty());
-  link.adopt(21, kMs, rng, &out);
+  CHECK(link.on_hello(21, "PEER A B", {}, kMs, rng, &out) == LinkMachine::Hello::kUp);
   REQUIRE(of(out, EffectKind::kAdopt).size() == 1);
   CHECK(of(out, EffectKind::kAdopt)[0].conn == 21);
   CHECK(of(out, EffectKind::kSend)[0].bytes == "PEER B A");
   CHECK(link.up());
   CHECK(link.conn() == 21);
   out.clear();
-  link.adopt(22, 2 * kMs, rng, &out);
+  CHECK(link.on_hello(22, "PEER A B", {}, 2 * kMs, rng, &out) == LinkMachine::Hello::kUp);
   REQUIRE(of(out, EffectKind::kClose).size() == 1);
   CHECK(of(out, EffectKind::kClose)[0].conn == 21);
   CHECK(of(out, EffectKind::kClose)[0].bytes == "replaced");
@@ -177,8 +177,8 @@ TEST_CASE("link: heartbeats when idle; silence past the idle timeout closes the 
 TEST_CASE("link: a line after a long silence is a resumption; busy links arm no timer per message") {
   Dialer d;
   d.up(0);
-  CHECK_FALSE(d.link.on_line("HB", d.t.heartbeat_ns, d.rng, &d.out).resumed);
-  CHECK(d.link.on_line("HB", d.t.heartbeat_ns + d.t.suspect_ns, d.rng, &d.out).resumed);
+  CHECK_FALSE(d.link.on_line(11, "HB", d.t.heartbeat_ns, d.rng, &d.out).resumed);
+  CHECK(d.link.on_line(11, "HB", d.t.heartbeat_ns + d.t.suspect_ns, d.rng, &d.out).resumed);
   CHECK(d.link.stats().resumed == 1);
   d.out.clear();
   for (int i = 0; i < 100; ++i) {
@@ -193,8 +193,8 @@ TEST_CASE("link: sends while down or over the queue limit are lost at the link a
   d.link.start(0, &d.out);
   CHECK_FALSE(d.link.send("FLOOD 1 x", Traffic::kProtocol, 0, &d.out));
   CHECK(d.link.stats().lost_down == 1);
-  d.link.on_dialed(d.attempt(), 11, "", 0, d.rng, &d.out);
-  d.link.on_line("PEER B A", 0, d.rng, &d.out);
+  d.link.on_dialed(d.attempt(), 11, "", {}, 0, d.rng, &d.out);
+  d.link.on_line(11, "PEER B A", 0, d.rng, &d.out);
   CHECK_FALSE(d.link.on_backpressure(11, true));
   d.out.clear();
   CHECK_FALSE(d.link.send("FLOOD 1 y", Traffic::kProtocol, 0, &d.out));
@@ -220,7 +220,7 @@ TEST_CASE("link: a dial answered after it was given up on is closed; stop forget
   CHECK(d.link.stats().hello_timeouts == 1);
   CHECK(d.link.state() == LinkMachine::State::kWaiting);
   d.out.clear();
-  d.link.on_dialed(first, 31, "", d.t.hello_timeout_ns + kMs, d.rng, &d.out);
+  d.link.on_dialed(first, 31, "", {}, d.t.hello_timeout_ns + kMs, d.rng, &d.out);
   REQUIRE(of(d.out, EffectKind::kClose).size() == 1);
   CHECK(of(d.out, EffectKind::kClose)[0].conn == 31);
   CHECK(of(d.out, EffectKind::kClose)[0].bytes == "stale-dial");
