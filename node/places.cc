@@ -79,13 +79,16 @@ std::string http_status_reason(int http_status) {
 
 constexpr std::string_view kNotJson = "Places answered with something that is not JSON";
 
-// Folds every run of two or more '\n' into one and removes trailing '\n's. JSON
-// strings cannot hold a raw newline, so this never alters a string's contents.
+// Folds every run of two or more '\n' into one and removes trailing '\n's, and
+// leading ones too: the reply's AT line ends with '\n' just before the body, so a
+// body that began with one would put an empty line, the reply's end, after the AT
+// line. JSON strings cannot hold a raw newline, so this never alters a string's
+// contents.
 std::string fold_newlines(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
-    if (c == '\n' && !out.empty() && out.back() == '\n') continue;
+    if (c == '\n' && (out.empty() || out.back() == '\n')) continue;
     out.push_back(c);
   }
   while (!out.empty() && out.back() == '\n') out.pop_back();

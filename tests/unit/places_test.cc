@@ -187,6 +187,16 @@ TEST_CASE("legacy: no results array: the body passes through, newlines folded") 
   CHECK(legacy("  [1, 2, 3]  ", 1) == "  [1, 2, 3]  ");
 }
 
+// Found by the places fuzz target (tests/fuzz/corpus/places/leading-newline): the body
+// follows the AT line's '\n', so a leading newline made an empty line there, which a
+// client takes for the end of the reply.
+TEST_CASE("legacy: newlines before the body go, so the reply's only empty line is its end") {
+  CHECK(legacy("\n{}", 5) == "{}");
+  CHECK(legacy("\n\n\n{\"results\" : [],\n\n   \"status\" : \"ZERO_RESULTS\"}\n\n", 5) ==
+        "{\"results\" : [],\n   \"status\" : \"ZERO_RESULTS\"}");
+  CHECK(legacy(" \n{}", 5) == " \n{}");  // Not an empty line: a space before the newline.
+}
+
 TEST_CASE("legacy: a body that is not JSON is an UNKNOWN_ERROR") {
   std::string not_json = error_body("UNKNOWN_ERROR", "Places answered with something that is not JSON");
   CHECK(legacy("<html>Server Error</html>", 5) == not_json);
