@@ -20,6 +20,7 @@
 //   anything else                                    -> UNKNOWN_ERROR
 #include "node/places.h"
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -44,8 +45,39 @@ class Pretty3 : public Pretty {
   explicit Pretty3(rapidjson::StringBuffer& buffer) : Pretty(buffer) { SetIndent(' ', 3); }
 };
 
+// The length of the valid UTF-8 sequence at the start of `s` (RFC 3629: no overlong
+// form, no surrogate, nothing past U+10FFFF), or 0 when there is none.
+size_t utf8_sequence(std::string_view s) {
+  const auto b = static_cast<unsigned char>(s[0]);
+  if (b < 0x80) return 1;
+  const size_t n = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+  if (n == 0 || s.size() < n) return 0;
+  uint32_t cp = b & (0x7f >> n);
+  for (size_t i = 1; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if ((c & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (c & 0x3f);
+  }
+  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return n;
+}
+
+// Writes `s` as a JSON string of valid UTF-8, each byte that begins no valid sequence
+// replaced by U+FFFD. Google's text reaches here decoded: an escape such as "\udc00"
+// (a lone surrogate) decodes to bytes that are not UTF-8, and JSON text must be.
 void write_string(Pretty& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  std::string valid;
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = utf8_sequence(s.substr(i));
+    valid.append(n == 0 ? std::string_view("\xef\xbf\xbd") : s.substr(i, n));
+    i += n == 0 ? 1 : n;
+  }
+  w.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
+}
+
+void write_string(Pretty& w, const rapidjson::Value& s) {
+  write_string(w, std::string_view(s.GetString(), s.GetStringLength()));
 }
 
 // Opens the legacy shape, {"html_attributions": [], "results": [ : the caller writes the
@@ -255,11 +287,11 @@ void write_place(Pretty& w, const rapidjson::Value& place) {
   const rapidjson::Value* display_name = member(place, "displayName");
   if (const rapidjson::Value* name = display_name ? string_member(*display_name, "text") : nullptr) {
     w.Key("name");
-    name->Accept(w);
+    write_string(w, *name);
   }
   if (const rapidjson::Value* id = string_member(place, "id")) {
     w.Key("place_id");
-    id->Accept(w);
+    write_string(w, *id);
   }
   if (const rapidjson::Value* rating = number_member(place, "rating")) {
     w.Key("rating");
@@ -271,7 +303,7 @@ void write_place(Pretty& w, const rapidjson::Value& place) {
     w.StartArray();
     // Strings only: copying arbitrary values would recurse as deep as Google nests.
     for (const rapidjson::Value& type : types->GetArray()) {
-      if (type.IsString()) type.Accept(w);
+      if (type.IsString()) write_string(w, type);
     }
     w.EndArray();
   }
@@ -279,7 +311,7 @@ void write_place(Pretty& w, const rapidjson::Value& place) {
   if (vicinity == nullptr) vicinity = string_member(place, "formattedAddress");
   if (vicinity != nullptr) {
     w.Key("vicinity");
-    vicinity->Accept(w);
+    write_string(w, *vicinity);
   }
   w.EndObject();
 }

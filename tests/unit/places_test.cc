@@ -308,6 +308,22 @@ TEST_CASE("new: Google's errors map to legacy statuses with Google's message") {
   CHECK(mapped(200, "[]") == error_body("UNKNOWN_ERROR", "Places answered JSON that is not an object"));
 }
 
+// Found by the places fuzz target (tests/fuzz/corpus/places/lone-surrogate): RapidJSON
+// decodes the escape of a lone surrogate to bytes that are no UTF-8 (ED B0 80 for
+// \udc00), which went into the body as they were; each byte of them is now U+FFFD.
+TEST_CASE("new: Google's text is written as UTF-8, whatever it decodes to") {
+  PlacesResult denied = ok_200(R"({"error": {"code": 403, "message": "bad \udc00 key \ud83d\ude00 caf\u00e9"}})");
+  denied.http_status = 403;
+  CHECK(places_reply_body(PlacesApi::kNew, denied, 5) ==
+        error_body("REQUEST_DENIED", "bad \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd key \xf0\x9f\x98\x80 caf\xc3\xa9"));
+  const std::string raw = "{\"places\": [{\"id\": \"a\xff\xc0\x80\xed\xa0\x80z\"}]}";
+  const std::string body = places_reply_body(PlacesApi::kNew, ok_200(raw), 5);
+  CHECK(body.find("\"place_id\": \"a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\"") !=
+        std::string::npos);
+  CHECK(places_reply_body(PlacesApi::kNew, failed("reset \xff"), 5) ==
+        error_body("UNKNOWN_ERROR", "Places reset \xef\xbf\xbd"));
+}
+
 TEST_CASE("requests: legacy URL, New body and field mask") {
   PlacesQuery q;
   q.lat = "34.068930";
