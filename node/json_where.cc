@@ -1,6 +1,8 @@
 #include "node/check.h"
 #include "node/json_where.h"
 
+#include <algorithm>
+#include <charconv>
 #include <vector>
 
 #include <rapidjson/encodedstream.h>
@@ -12,12 +14,14 @@ namespace herd {
 namespace {
 
 // Iterative, so even a hostile document cannot exhaust the C++ stack; validating,
-// so every string handed on is UTF-8; full precision, so a number reads as the
-// nearest double, exactly as the same text given to a flag or the console does
-// (node/fault_text.h: parse_json_number).
+// so every string handed on is UTF-8. Not RapidJSON's full precision: LineRecorder
+// reads every fraction again from its text (see there).
 constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
-                                 rapidjson::kParseValidateEncodingFlag |
-                                 rapidjson::kParseFullPrecisionFlag;
+                                 rapidjson::kParseValidateEncodingFlag;
+
+bool is_number_byte(char c) {
+  return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
 
 std::string format_error(const std::string& source, int line, const std::string& path,
                          std::string_view what) {
@@ -47,7 +51,10 @@ class LineRecorder {
   bool Uint(unsigned u) { note(); return doc_->Uint(u); }
   bool Int64(int64_t i) { note(); return doc_->Int64(i); }
   bool Uint64(uint64_t u) { note(); return doc_->Uint64(u); }
-  bool Double(double d) { note(); return doc_->Double(d); }
+  bool Double(double d) {
+    note();
+    return doc_->Double(reread(d));
+  }
   bool RawNumber(const Ch* s, rapidjson::SizeType n, bool copy) {
     note();
     return doc_->RawNumber(s, n, copy);
@@ -74,6 +81,22 @@ class LineRecorder {
       if (text_[scanned_] == '\n') ++line_;
     }
     lines_.push_back(line_);
+  }
+  // A number that is no integer, as the nearest double to its text: std::from_chars,
+  // as node/fault_text.h's parse_json_number reads a flag or a console word, so the
+  // same text means the same double everywhere. RapidJSON's own conversion is only
+  // approximate, and its full-precision one (1.1.0) is wrong for a zero with a large
+  // negative exponent (it reads 0.0e-100 as -4.7e21). The reader calls Double just
+  // past the number, so its text is the run of number bytes before that point.
+  double reread(double approximate) const {
+    const size_t end = std::min(stream_->Tell(), text_.size());
+    size_t start = end;
+    while (start > 0 && is_number_byte(text_[start - 1])) --start;
+    double value = 0;
+    const auto [ptr, ec] = std::from_chars(text_.data() + start, text_.data() + end, value);
+    if (ec == std::errc::result_out_of_range) return 0.0;  // Too small: RapidJSON refuses too large.
+    if (ec != std::errc() || ptr != text_.data() + end) return approximate;  // Not expected.
+    return value;
   }
   bool open() {
     note();
