@@ -114,6 +114,14 @@ Result<Topology> parse_scenario_topology(const JsonDoc& doc, const JsonField& f,
     if (!degree.ok()) return Error{degree.error()};
     Result<int64_t> seed = int_member(*random, "seed", 0, INT64_MAX, 1);
     if (!seed.ok()) return Error{seed.error()};
+    // As many links as a topology file may have: 40000 nodes of degree 1000 would be
+    // 20 million, gigabytes before the run starts.
+    const int64_t links = nodes.value() * degree.value() / 2;
+    if (links > static_cast<int64_t>(kTopologyLinksMax)) {
+      return random->error(std::to_string(nodes.value()) + " nodes of degree " + std::to_string(degree.value()) +
+                           " make " + std::to_string(links) + " links; at most " +
+                           std::to_string(kTopologyLinksMax));
+    }
     return random_topology(static_cast<int>(nodes.value()), static_cast<int>(degree.value()),
                            static_cast<uint64_t>(seed.value()));
   }

@@ -110,6 +110,19 @@ TEST_CASE("scenario: an unknown server lists the valid ones; a late timeline eve
   CHECK_FALSE(s.value().expect.reached_all_min_ppm);
 }
 
+// Found with the scenario fuzz target (tests/fuzz/corpus/scenario/random-too-dense): an
+// 80-byte scenario asked for 20 million links and the parser ran out of 2 GB.
+TEST_CASE("scenario: a random topology has at most as many links as a topology file") {
+  CHECK(error_of("{\"duration_ms\": 10, \"topology\": {\"random\":\n {\"nodes\": 40000, \"degree\": 1000}}}") ==
+        "s.json: line 2: topology.random: 40000 nodes of degree 1000 make 20000000 links; at most 100000");
+  CHECK(error_of("{\"duration_ms\": 10, \"topology\": {\"random\": {\"nodes\": 1000, \"degree\": 201}}}") ==
+        "s.json: line 1: topology.random: 1000 nodes of degree 201 make 100500 links; at most 100000");
+  Result<Scenario> s = parse_scenario("{\"duration_ms\": 10, \"topology\": {\"random\": {\"nodes\": 1000, \"degree\": 200}}}",
+                                      "s.json", "", load_topology);
+  REQUIRE(s.ok());
+  CHECK(s.value().topology.links.size() == 100000);
+}
+
 TEST_CASE("scenario: a random topology is connected and as dense as asked") {
   const Topology t = random_topology(200, 4, 3);
   CHECK(t.nodes.size() == 200);
