@@ -11,6 +11,7 @@
 //   c:j c:z         the neighbour's end closes the link (Jaquez then dials again)
 //   f:j f:z         the next dial to that neighbour fails
 //   b:j1 b:j0 ...   the link's send queue goes over its limit / back under it
+//   x:              Riley crashes (every connection gone) and starts again
 //   anything else   on Jaquez's link, like j:
 // Checks: a message sent to a neighbour is one line of the protocol, on an open
 // connection that is that neighbour's link; nothing is written to a connection after
@@ -90,6 +91,7 @@ class PeerHost {
       case 'c': return close_link(peer);
       case 'f': fail_next_[peer] = true; return;
       case 'b': return backpressure(peer, text.size() > 1 && text[1] == '1');
+      case 'x': return crash_and_restart();
       default: return on_link(kJaquez, wire_.seal(line));
     }
   }
@@ -147,6 +149,17 @@ class PeerHost {
     Input in = input(InputKind::kBackpressure);
     in.conn = conn, in.flags = full ? 1 : 0;
     step(in, -1);
+  }
+  // The process dies: its connections with it (the neighbours see them close), its
+  // timers too; then it starts again, dials Zoe, and Jaquez dials it.
+  void crash_and_restart() {
+    open_.clear();
+    owner_.clear();
+    timers_.clear();
+    step(input(InputKind::kCrash), -1);
+    FUZZ_CHECK(node().records().size() == 0 && node().pending_places() == 0, "a crash kept memory");
+    step(input(InputKind::kStart), -1);
+    jaquez_dials();
   }
   void advance(std::string_view text) {
     int64_t ms = 1000;
