@@ -20,7 +20,6 @@
 //   anything else                                    -> UNKNOWN_ERROR
 #include "node/places.h"
 
-#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -30,6 +29,8 @@
 #include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include "node/utf8.h"
 
 namespace herd {
 namespace {
@@ -45,34 +46,11 @@ class Pretty3 : public Pretty {
   explicit Pretty3(rapidjson::StringBuffer& buffer) : Pretty(buffer) { SetIndent(' ', 3); }
 };
 
-// The length of the valid UTF-8 sequence at the start of `s` (RFC 3629: no overlong
-// form, no surrogate, nothing past U+10FFFF), or 0 when there is none.
-size_t utf8_sequence(std::string_view s) {
-  const auto b = static_cast<unsigned char>(s[0]);
-  if (b < 0x80) return 1;
-  const size_t n = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
-  if (n == 0 || s.size() < n) return 0;
-  uint32_t cp = b & (0x7f >> n);
-  for (size_t i = 1; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if ((c & 0xc0) != 0x80) return 0;
-    cp = cp << 6 | (c & 0x3f);
-  }
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return n;
-}
-
 // Writes `s` as a JSON string of valid UTF-8, each byte that begins no valid sequence
 // replaced by U+FFFD. Google's text reaches here decoded: an escape such as "\udc00"
 // (a lone surrogate) decodes to bytes that are not UTF-8, and JSON text must be.
 void write_string(Pretty& w, std::string_view s) {
-  std::string valid;
-  for (size_t i = 0; i < s.size();) {
-    const size_t n = utf8_sequence(s.substr(i));
-    valid.append(n == 0 ? std::string_view("\xef\xbf\xbd") : s.substr(i, n));
-    i += n == 0 ? 1 : n;
-  }
+  const std::string valid = valid_utf8(s);
   w.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
 }
 
