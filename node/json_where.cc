@@ -1,5 +1,6 @@
 #include "node/check.h"
 #include "node/json_where.h"
+#include "node/utf8.h"
 
 #include <algorithm>
 #include <charconv>
@@ -13,8 +14,9 @@
 namespace herd {
 namespace {
 
-// Iterative, so even a hostile document cannot exhaust the C++ stack; validating,
-// so every string handed on is UTF-8. Not RapidJSON's full precision: LineRecorder
+// Iterative, so even a hostile document cannot exhaust the C++ stack; validating
+// the bytes, and LineRecorder what escapes decode to, so every string handed on is
+// UTF-8. Not RapidJSON's full precision: LineRecorder
 // reads every fraction again from its text (see there).
 constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
                                  rapidjson::kParseValidateEncodingFlag;
@@ -61,15 +63,16 @@ class LineRecorder {
   }
   bool String(const Ch* s, rapidjson::SizeType n, bool copy) {
     note();
-    return doc_->String(s, n, copy);
+    return text_ok(s, n) && doc_->String(s, n, copy);
   }
-  bool Key(const Ch* s, rapidjson::SizeType n, bool copy) { return doc_->Key(s, n, copy); }
+  bool Key(const Ch* s, rapidjson::SizeType n, bool copy) { return text_ok(s, n) && doc_->Key(s, n, copy); }
   bool StartObject() { return open() && doc_->StartObject(); }
   bool EndObject(rapidjson::SizeType n) { --depth_; return doc_->EndObject(n); }
   bool StartArray() { return open() && doc_->StartArray(); }
   bool EndArray(rapidjson::SizeType n) { --depth_; return doc_->EndArray(n); }
 
   bool too_deep() const { return too_deep_; }
+  bool lone_surrogate() const { return lone_surrogate_; }
   const std::vector<int>& lines() const { return lines_; }
 
  private:
@@ -98,6 +101,14 @@ class LineRecorder {
     if (ec != std::errc() || ptr != text_.data() + end) return approximate;  // Not expected.
     return value;
   }
+  // The reader checks the bytes of a string, but decodes an escaped lone low
+  // surrogate ("\udc00") to bytes that are no UTF-8: such a string is refused, so
+  // every string handed on is UTF-8 (a name goes into AT lines and logs).
+  bool text_ok(const Ch* s, rapidjson::SizeType n) {
+    if (is_utf8(std::string_view(s, n))) return true;
+    lone_surrogate_ = true;
+    return false;
+  }
   bool open() {
     note();
     if (++depth_ > kJsonDepthMax) too_deep_ = true;
@@ -111,6 +122,7 @@ class LineRecorder {
   int line_ = 1;
   int depth_ = 0;
   bool too_deep_ = false;
+  bool lone_surrogate_ = false;
   std::vector<int> lines_;
 };
 
@@ -120,6 +132,7 @@ struct Generator {
   std::string_view text;
   rapidjson::Reader reader;
   bool too_deep = false;
+  bool lone_surrogate = false;
   std::vector<int> lines;
 
   bool operator()(rapidjson::Document& doc) {
@@ -128,6 +141,7 @@ struct Generator {
     LineRecorder recorder(&doc, text, &stream);
     bool ok = !reader.Parse<kParseFlags>(stream, recorder).IsError();
     too_deep = recorder.too_deep();
+    lone_surrogate = recorder.lone_surrogate();
     lines = recorder.lines();
     return ok;
   }
@@ -179,6 +193,10 @@ Result<JsonDoc> parse_json(std::string_view text, std::string_view source_name) 
     if (gen.too_deep) {
       return syntax_error(source_name, text, offset,
                           "nested deeper than " + std::to_string(kJsonDepthMax) + " levels");
+    }
+    if (gen.lone_surrogate) {
+      return syntax_error(source_name, text, offset,
+                          "a string escapes a lone surrogate (\\udc00-\\udfff is no character)");
     }
     return syntax_error(source_name, text, offset,
                         rapidjson::GetParseError_En(gen.reader.GetParseErrorCode()));

@@ -35,4 +35,13 @@ std::string valid_utf8(std::string_view bytes) {
   return out;
 }
 
+bool is_utf8(std::string_view bytes) {
+  for (size_t i = 0; i < bytes.size();) {
+    const size_t n = sequence_at(bytes.substr(i));
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 }  // namespace herd

@@ -12,4 +12,7 @@ namespace herd {
 // returned unchanged.
 std::string valid_utf8(std::string_view bytes);
 
+// Whether `bytes` is valid UTF-8 (valid_utf8 would return it unchanged).
+bool is_utf8(std::string_view bytes);
+
 }  // namespace herd
