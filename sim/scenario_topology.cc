@@ -1,6 +1,7 @@
 // The scenario's topology (a path, an inline object, or a generated random graph)
 // and the relocation of errors from parsers that see only part of the scenario.
 #include <algorithm>
+#include <charconv>
 #include <set>
 #include <utility>
 
@@ -76,7 +77,12 @@ Error relocate_error(const std::string& error, std::string_view source, const Js
     if (i < path.size() && path[i] == '[') {
       const size_t close = path.find(']', i);
       if (close == std::string_view::npos) break;
-      const auto index = std::stoul(std::string(path.substr(i + 1, close - i - 1)));
+      // A key may hold brackets ({"[]x": 1} is "links.[]x"): text that is no index
+      // ends the walk, like a key that is not there.
+      const std::string_view digits = path.substr(i + 1, close - i - 1);
+      size_t index = 0;
+      const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+      if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) break;
       if (!v->IsArray() || index >= v->Size()) break;
       v = &(*v)[static_cast<rapidjson::SizeType>(index)];
       i = close + 1;

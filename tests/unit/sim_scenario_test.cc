@@ -123,6 +123,16 @@ TEST_CASE("scenario: a random topology has at most as many links as a topology f
   CHECK(s.value().topology.links.size() == 100000);
 }
 
+// Found by the scenario fuzz target (tests/fuzz/corpus/scenario/bracket-key): an
+// unknown key holding brackets made the error's path look like an index, and
+// std::stoul's exception ended `herd sim`.
+TEST_CASE("scenario: a key that holds brackets is named in its error") {
+  CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n\"links\": {\"[]x\": 1}}") ==
+        "s.json: line 2: links.[]x: unknown key (expected one of: drop, delay_ms, duplicate, bandwidth_kbps)");
+  CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n\"links\": {\"[99999999999999999999]\": 1}}")
+            .starts_with("s.json: line 2: links.[99999999999999999999]: unknown key"));
+}
+
 TEST_CASE("scenario: a random topology is connected and as dense as asked") {
   const Topology t = random_topology(200, 4, 3);
   CHECK(t.nodes.size() == 200);
