@@ -20,6 +20,7 @@
 //   anything else                                    -> UNKNOWN_ERROR
 #include "node/places.h"
 
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -239,9 +240,11 @@ const rapidjson::Value* string_member(const rapidjson::Value& object, const char
   return v != nullptr && v->IsString() ? v : nullptr;
 }
 
+// A number that JSON can hold: RapidJSON reads a number too large for a double
+// (38e307) as infinity, which its writer cannot write; such a field is left out.
 const rapidjson::Value* number_member(const rapidjson::Value& object, const char* name) {
   const rapidjson::Value* v = member(object, name);
-  return v != nullptr && v->IsNumber() ? v : nullptr;
+  return v != nullptr && v->IsNumber() && std::isfinite(v->GetDouble()) ? v : nullptr;
 }
 
 // Keys in the legacy API's own (alphabetical) order; a field the place lacks is left out.

@@ -324,6 +324,24 @@ TEST_CASE("new: Google's text is written as UTF-8, whatever it decodes to") {
         error_body("UNKNOWN_ERROR", "Places reset \xef\xbf\xbd"));
 }
 
+// Found by the places fuzz target (tests/fuzz/corpus/places/number-too-large):
+// RapidJSON reads 38e307 as infinity, its writer writes nothing for it, and the body
+// had "rating": with no value.
+TEST_CASE("new: a number too large for a double is left out, like a missing one") {
+  const std::string answer = R"({"places": [{"id": "a", "rating": 38e307,
+    "location": {"latitude": 9e308, "longitude": -118.4}}]})";
+  CHECK(places_reply_body(PlacesApi::kNew, ok_200(answer), 5) ==
+        "{\n"
+        "   \"html_attributions\": [],\n"
+        "   \"results\": [\n"
+        "      {\n"
+        "         \"place_id\": \"a\"\n"
+        "      }\n"
+        "   ],\n"
+        "   \"status\": \"OK\"\n"
+        "}");
+}
+
 TEST_CASE("requests: legacy URL, New body and field mask") {
   PlacesQuery q;
   q.lat = "34.068930";
