@@ -6,6 +6,7 @@
 // run and fitting the topology, bursts in order, settings the core accepts.
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "node/check.h"
@@ -65,8 +66,10 @@ void check_config(const Scenario& s) {
 void check_scenario(const Scenario& s) {
   FUZZ_CHECK(!s.topology.nodes.empty() && !s.name.empty(), "a scenario with no server or no name");
   const FaultTopology topology = fault_topology(s.topology);
+  const std::set<std::string> names(topology.nodes.begin(), topology.nodes.end());
+  FUZZ_CHECK(names.size() == topology.nodes.size(), "two servers of one name");
   for (const auto& [a, b] : s.topology.links) {
-    FUZZ_CHECK(a != b && topology.has_node(a) && topology.has_node(b), "a link " + shown(a) + "-" + shown(b));
+    FUZZ_CHECK(a != b && names.count(a) == 1 && names.count(b) == 1, "a link " + shown(a) + "-" + shown(b));
   }
   for (const TimelineEvent& e : s.plan.timeline) {
     FUZZ_CHECK(e.at_ms * 1'000'000 <= s.duration_ns + s.drain_ns, "an event after the run's end");
