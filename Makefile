@@ -1,6 +1,7 @@
 # herd: build, test and run. `make` builds build/herd, `make test` runs every test,
 # `make run` starts the herd on its default topology, `make test-asan` runs the
-# tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# tests under AddressSanitizer + UndefinedBehaviorSanitizer, `make fuzz` runs each fuzz
+# target for FUZZ_S seconds (tests/fuzz/README.md).
 # Missing Debian packages are installed with apt-get (see the `deps` target).
 
 # Build on every core unless the command line says otherwise (make -j1 ...).
@@ -28,6 +29,7 @@ TEST_SRCS  = $(sort $(wildcard tests/*.cc tests/unit/*.cc tests/e2e/*.cc))
 BENCH_SRCS = $(sort $(wildcard tests/bench/*.cc))
 
 obj = $(patsubst %.cc,$(BUILD)/obj/%.o,$(1))
+fuzz_obj = $(patsubst %.cc,$(FUZZ_BUILD)/obj/%.o,$(1))
 CORE_OBJS  = $(call obj,$(CORE_SRCS))
 HOST_OBJS  = $(call obj,$(HOST_SRCS))
 TEST_OBJS  = $(call obj,$(TEST_SRCS))
@@ -41,7 +43,7 @@ SUDO       ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DOCTEST_H  ?= /usr/include/doctest/doctest.h
 DEP_MODULES = libuv:libuv1-dev libcurl:libcurl4-openssl-dev RapidJSON:rapidjson-dev libsodium:libsodium-dev
 
-.PHONY: all deps test test-asan test-ndebug run clean check-core check-tracked bench bench-fidelity
+.PHONY: all deps test test-asan test-ndebug run clean check-core check-tracked bench bench-fidelity fuzz fuzz-build fuzz-deps
 all: $(BUILD)/herd
 
 # Installs Debian's packages for whatever pkg-config or the header check cannot find,
@@ -119,10 +121,69 @@ bench: $(BUILD)/herd $(patsubst tests/bench/%.cc,$(BUILD)/bench/%,$(BENCH_SRCS))
 bench-fidelity: $(BUILD)/herd
 	@HERD_BIN=$(abspath $(BUILD)/herd) bash tests/bench/fidelity.sh
 
+# Fuzzing (tests/fuzz/README.md): each tests/fuzz/<target>.cc is a libFuzzer target,
+# built with clang, ASan and UBSan into build-fuzz/, with its seed corpus in
+# tests/fuzz/corpus/<target>/ and its dictionary in tests/fuzz/<target>.dict.
+# `make fuzz` runs every target for FUZZ_S seconds, one after another (one process:
+# the machine is shared); new inputs go to build-fuzz/corpus/, never to the
+# repository. A crash, a sanitizer report, a leak or a timeout fails it, naming the
+# target and the saved input.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_CXX   ?= clang++
+FUZZ_S     ?= 60
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.cc,%,$(sort $(wildcard tests/fuzz/*.cc)))
+# The core, the line framer, the MAC and the simulator's parsers and replay: what the
+# targets call. None of it needs libuv or libcurl; the MAC needs libsodium.
+FUZZ_LIB_SRCS = $(CORE_SRCS) net/line_framer.cc $(sort $(wildcard crypto/*.cc sim/*.cc))
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_IGNORE = tests/fuzz/ubsan_ignore.txt
+# RapidJSON 1.1's member iterators compare ambiguously under C++20's rewritten
+# operators; clang says so at every loop over an object's members.
+FUZZ_CXXFLAGS = -std=c++20 -O1 -g -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+  -Wno-ambiguous-reversed-operator -MMD -MP -I. $(FUZZ_SAN)
+FUZZ_RUNTIMES = fuzzer asan ubsan_standalone
+
+# Installs clang and its sanitizer and libFuzzer runtimes when they are missing, the
+# way `deps` installs the libraries: Debian's clang-N needs libclang-rt-N-dev for them.
+fuzz-deps: deps
+	@missing=; \
+	if ! command -v $(FUZZ_CXX) >/dev/null 2>&1; then \
+	  missing="clang libclang-rt-dev"; \
+	else \
+	  arch=$$(uname -m); \
+	  for rt in $(FUZZ_RUNTIMES); do \
+	    lib=$$($(FUZZ_CXX) -print-file-name=libclang_rt.$$rt-$$arch.a 2>/dev/null); \
+	    [ -f "$$lib" ] || missing="libclang-rt-$$($(FUZZ_CXX) -dumpversion | cut -d. -f1)-dev"; \
+	  done; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "herd: missing Debian packages: $$missing"; \
+	  echo "herd: running:" $(SUDO) $(APT_GET) install -y -q $$missing; \
+	  { $(SUDO) $(APT_GET) update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -q $$missing; } \
+	    || { echo "herd: apt-get failed; install by hand: $$missing"; exit 1; }; \
+	fi
+
+$(FUZZ_BUILD)/obj/%.o: %.cc $(FUZZ_IGNORE) | fuzz-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link -fsanitize-ignorelist=$(FUZZ_IGNORE) $(DEP_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/libherd-fuzz.a: $(call fuzz_obj,$(FUZZ_LIB_SRCS)) | check-core
+	@rm -f $@
+	ar rcs $@ $^
+
+FUZZ_BINS = $(addprefix $(FUZZ_BUILD)/,$(FUZZ_TARGETS))
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_BUILD)/libherd-fuzz.a
+	$(FUZZ_CXX) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(shell pkg-config --libs libsodium)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@FUZZ_S=$(FUZZ_S) FUZZ_BUILD=$(FUZZ_BUILD) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
+
 run: $(BUILD)/herd
 	./$(BUILD)/herd run
 
 clean:
 	rm -rf build build-asan build-ndebug build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

@@ -6,9 +6,11 @@
 #pragma once
 
 // glibc's __assert_fail exists whatever NDEBUG says (only assert's macro goes away,
-// and with it <assert.h>'s declaration), so it is declared here.
-extern "C" [[noreturn]] void __assert_fail(const char* assertion, const char* file, unsigned int line,
-                                           const char* function) noexcept;
+// and with it <assert.h>'s declaration), so it is declared here. GNU's attribute, not
+// [[noreturn]]: clang accepts that one only on a first declaration, and <assert.h>
+// may have come first.
+extern "C" __attribute__((__noreturn__)) void __assert_fail(const char* assertion, const char* file,
+                                                            unsigned int line, const char* function) noexcept;
 
 #define HERD_ASSERT(condition) \
   (static_cast<bool>(condition) ? void(0) : __assert_fail(#condition, __FILE__, __LINE__, __func__))

@@ -15,10 +15,10 @@
 namespace herd {
 
 // Text in JSON's number grammar (RFC 8259 section 6:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?) -> the nearest double, as a JSON
-// reader with full precision gives it (so the flag and the file agree to the bit);
-// a magnitude too small for a double is 0. nullopt for any other text ("0x1", ".5",
-// "1.", "+1", "inf", " 1") or a magnitude too large.
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?) -> the nearest double, as the
+// files' JSON reader gives it (node/json_where.h: so the flag and the file agree to
+// the bit); a magnitude too small for a double is 0. nullopt for any other text
+// ("0x1", ".5", "1.", "+1", "inf", " 1") or a magnitude too large.
 std::optional<double> parse_json_number(std::string_view text);
 
 // "12", "12.5", "1e1" milliseconds -> nanoseconds: parse_json_number, then

@@ -1,6 +1,9 @@
 #include "node/check.h"
 #include "node/json_where.h"
+#include "node/utf8.h"
 
+#include <algorithm>
+#include <charconv>
 #include <vector>
 
 #include <rapidjson/encodedstream.h>
@@ -11,13 +14,16 @@
 namespace herd {
 namespace {
 
-// Iterative, so even a hostile document cannot exhaust the C++ stack; validating,
-// so every string handed on is UTF-8; full precision, so a number reads as the
-// nearest double, exactly as the same text given to a flag or the console does
-// (node/fault_text.h: parse_json_number).
+// Iterative, so even a hostile document cannot exhaust the C++ stack; validating
+// the bytes, and LineRecorder what escapes decode to, so every string handed on is
+// UTF-8. Not RapidJSON's full precision: LineRecorder
+// reads every fraction again from its text (see there).
 constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
-                                 rapidjson::kParseValidateEncodingFlag |
-                                 rapidjson::kParseFullPrecisionFlag;
+                                 rapidjson::kParseValidateEncodingFlag;
+
+bool is_number_byte(char c) {
+  return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
 
 std::string format_error(const std::string& source, int line, const std::string& path,
                          std::string_view what) {
@@ -47,22 +53,26 @@ class LineRecorder {
   bool Uint(unsigned u) { note(); return doc_->Uint(u); }
   bool Int64(int64_t i) { note(); return doc_->Int64(i); }
   bool Uint64(uint64_t u) { note(); return doc_->Uint64(u); }
-  bool Double(double d) { note(); return doc_->Double(d); }
+  bool Double(double d) {
+    note();
+    return doc_->Double(reread(d));
+  }
   bool RawNumber(const Ch* s, rapidjson::SizeType n, bool copy) {
     note();
     return doc_->RawNumber(s, n, copy);
   }
   bool String(const Ch* s, rapidjson::SizeType n, bool copy) {
     note();
-    return doc_->String(s, n, copy);
+    return text_ok(s, n) && doc_->String(s, n, copy);
   }
-  bool Key(const Ch* s, rapidjson::SizeType n, bool copy) { return doc_->Key(s, n, copy); }
+  bool Key(const Ch* s, rapidjson::SizeType n, bool copy) { return text_ok(s, n) && doc_->Key(s, n, copy); }
   bool StartObject() { return open() && doc_->StartObject(); }
   bool EndObject(rapidjson::SizeType n) { --depth_; return doc_->EndObject(n); }
   bool StartArray() { return open() && doc_->StartArray(); }
   bool EndArray(rapidjson::SizeType n) { --depth_; return doc_->EndArray(n); }
 
   bool too_deep() const { return too_deep_; }
+  bool lone_surrogate() const { return lone_surrogate_; }
   const std::vector<int>& lines() const { return lines_; }
 
  private:
@@ -74,6 +84,30 @@ class LineRecorder {
       if (text_[scanned_] == '\n') ++line_;
     }
     lines_.push_back(line_);
+  }
+  // A number that is no integer, as the nearest double to its text: std::from_chars,
+  // as node/fault_text.h's parse_json_number reads a flag or a console word, so the
+  // same text means the same double everywhere. RapidJSON's own conversion is only
+  // approximate, and its full-precision one (1.1.0) is wrong for a zero with a large
+  // negative exponent (it reads 0.0e-100 as -4.7e21). The reader calls Double just
+  // past the number, so its text is the run of number bytes before that point.
+  double reread(double approximate) const {
+    const size_t end = std::min(stream_->Tell(), text_.size());
+    size_t start = end;
+    while (start > 0 && is_number_byte(text_[start - 1])) --start;
+    double value = 0;
+    const auto [ptr, ec] = std::from_chars(text_.data() + start, text_.data() + end, value);
+    if (ec == std::errc::result_out_of_range) return 0.0;  // Too small: RapidJSON refuses too large.
+    if (ec != std::errc() || ptr != text_.data() + end) return approximate;  // Not expected.
+    return value;
+  }
+  // The reader checks the bytes of a string, but decodes an escaped lone low
+  // surrogate ("\udc00") to bytes that are no UTF-8: such a string is refused, so
+  // every string handed on is UTF-8 (a name goes into AT lines and logs).
+  bool text_ok(const Ch* s, rapidjson::SizeType n) {
+    if (is_utf8(std::string_view(s, n))) return true;
+    lone_surrogate_ = true;
+    return false;
   }
   bool open() {
     note();
@@ -88,6 +122,7 @@ class LineRecorder {
   int line_ = 1;
   int depth_ = 0;
   bool too_deep_ = false;
+  bool lone_surrogate_ = false;
   std::vector<int> lines_;
 };
 
@@ -97,6 +132,7 @@ struct Generator {
   std::string_view text;
   rapidjson::Reader reader;
   bool too_deep = false;
+  bool lone_surrogate = false;
   std::vector<int> lines;
 
   bool operator()(rapidjson::Document& doc) {
@@ -105,6 +141,7 @@ struct Generator {
     LineRecorder recorder(&doc, text, &stream);
     bool ok = !reader.Parse<kParseFlags>(stream, recorder).IsError();
     too_deep = recorder.too_deep();
+    lone_surrogate = recorder.lone_surrogate();
     lines = recorder.lines();
     return ok;
   }
@@ -156,6 +193,10 @@ Result<JsonDoc> parse_json(std::string_view text, std::string_view source_name) 
     if (gen.too_deep) {
       return syntax_error(source_name, text, offset,
                           "nested deeper than " + std::to_string(kJsonDepthMax) + " levels");
+    }
+    if (gen.lone_surrogate) {
+      return syntax_error(source_name, text, offset,
+                          "a string escapes a lone surrogate (\\udc00-\\udfff is no character)");
     }
     return syntax_error(source_name, text, offset,
                         rapidjson::GetParseError_En(gen.reader.GetParseErrorCode()));

@@ -61,7 +61,10 @@ class JsonDoc {
   std::unordered_map<const rapidjson::Value*, int> lines_;  // Looked up, never iterated.
 };
 
-// Parses strict JSON (RFC 8259: no comments, no trailing commas, valid UTF-8).
+// Parses strict JSON (RFC 8259: no comments, no trailing commas, valid UTF-8, also
+// in what escapes decode to: "\udc00", a lone surrogate, is an error). A
+// number with a fraction or an exponent is the double nearest its text, as
+// node/fault_text.h's parse_json_number reads it.
 // Syntax errors give line and column (1-based, column in bytes):
 //   "x.json: line 3, column 7: JSON syntax error: Missing a comma or ']' after an
 //   array element."

@@ -20,6 +20,7 @@
 //   anything else                                    -> UNKNOWN_ERROR
 #include "node/places.h"
 
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@
 #include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include "node/utf8.h"
 
 namespace herd {
 namespace {
@@ -44,8 +47,16 @@ class Pretty3 : public Pretty {
   explicit Pretty3(rapidjson::StringBuffer& buffer) : Pretty(buffer) { SetIndent(' ', 3); }
 };
 
+// Writes `s` as a JSON string of valid UTF-8, each byte that begins no valid sequence
+// replaced by U+FFFD. Google's text reaches here decoded: an escape such as "\udc00"
+// (a lone surrogate) decodes to bytes that are not UTF-8, and JSON text must be.
 void write_string(Pretty& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  const std::string valid = valid_utf8(s);
+  w.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
+}
+
+void write_string(Pretty& w, const rapidjson::Value& s) {
+  write_string(w, std::string_view(s.GetString(), s.GetStringLength()));
 }
 
 // Opens the legacy shape, {"html_attributions": [], "results": [ : the caller writes the
@@ -79,13 +90,16 @@ std::string http_status_reason(int http_status) {
 
 constexpr std::string_view kNotJson = "Places answered with something that is not JSON";
 
-// Folds every run of two or more '\n' into one and removes trailing '\n's. JSON
-// strings cannot hold a raw newline, so this never alters a string's contents.
+// Folds every run of two or more '\n' into one and removes trailing '\n's, and
+// leading ones too: the reply's AT line ends with '\n' just before the body, so a
+// body that began with one would put an empty line, the reply's end, after the AT
+// line. JSON strings cannot hold a raw newline, so this never alters a string's
+// contents.
 std::string fold_newlines(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
-    if (c == '\n' && !out.empty() && out.back() == '\n') continue;
+    if (c == '\n' && (out.empty() || out.back() == '\n')) continue;
     out.push_back(c);
   }
   while (!out.empty() && out.back() == '\n') out.pop_back();
@@ -226,9 +240,11 @@ const rapidjson::Value* string_member(const rapidjson::Value& object, const char
   return v != nullptr && v->IsString() ? v : nullptr;
 }
 
+// A number that JSON can hold: RapidJSON reads a number too large for a double
+// (38e307) as infinity, which its writer cannot write; such a field is left out.
 const rapidjson::Value* number_member(const rapidjson::Value& object, const char* name) {
   const rapidjson::Value* v = member(object, name);
-  return v != nullptr && v->IsNumber() ? v : nullptr;
+  return v != nullptr && v->IsNumber() && std::isfinite(v->GetDouble()) ? v : nullptr;
 }
 
 // Keys in the legacy API's own (alphabetical) order; a field the place lacks is left out.
@@ -252,11 +268,11 @@ void write_place(Pretty& w, const rapidjson::Value& place) {
   const rapidjson::Value* display_name = member(place, "displayName");
   if (const rapidjson::Value* name = display_name ? string_member(*display_name, "text") : nullptr) {
     w.Key("name");
-    name->Accept(w);
+    write_string(w, *name);
   }
   if (const rapidjson::Value* id = string_member(place, "id")) {
     w.Key("place_id");
-    id->Accept(w);
+    write_string(w, *id);
   }
   if (const rapidjson::Value* rating = number_member(place, "rating")) {
     w.Key("rating");
@@ -268,7 +284,7 @@ void write_place(Pretty& w, const rapidjson::Value& place) {
     w.StartArray();
     // Strings only: copying arbitrary values would recurse as deep as Google nests.
     for (const rapidjson::Value& type : types->GetArray()) {
-      if (type.IsString()) type.Accept(w);
+      if (type.IsString()) write_string(w, type);
     }
     w.EndArray();
   }
@@ -276,7 +292,7 @@ void write_place(Pretty& w, const rapidjson::Value& place) {
   if (vicinity == nullptr) vicinity = string_member(place, "formattedAddress");
   if (vicinity != nullptr) {
     w.Key("vicinity");
-    vicinity->Accept(w);
+    write_string(w, *vicinity);
   }
   w.EndObject();
 }

@@ -21,7 +21,8 @@ struct PlacesResult {
 
 // The reply body (between the AT line and the closing "\n\n"), per PROTOCOL.md:
 // legacy: Google's body with `results` cut to its first `bound` elements (cut from
-// the original text), newline runs folded to one, trailing newlines removed;
+// the original text), newline runs folded to one, leading and trailing newlines
+// removed (so the reply's only empty line is its end);
 // new: the answer mapped to the legacy shape, 3-space indent; its error answers map to
 // legacy statuses (REQUEST_DENIED...). A failure, a non-200 answer, or a body that is
 // not JSON gives an UNKNOWN_ERROR body. REQUIRES: 1 <= bound (0 keeps no result).

@@ -10,9 +10,6 @@
 namespace herd {
 namespace {
 
-// Far above any herd we run; the limits bound the memory and time a bad file costs.
-constexpr size_t kNodesMax = 10000;
-constexpr size_t kLinksMax = 100000;
 // Names appear in every AT line and flood message, so they stay short.
 constexpr size_t kNameBytesMax = 64;
 // The longest DNS name.
@@ -51,7 +48,7 @@ Result<TopologyNode> parse_node(const JsonField& f) {
 }
 
 std::optional<Error> parse_nodes(const JsonField& nodes, Topology* t, NameIndex* index) {
-  Result<size_t> n = nodes.expect_array(1, kNodesMax);
+  Result<size_t> n = nodes.expect_array(1, kTopologyNodesMax);
   if (!n.ok()) return Error{n.error()};
   std::map<std::pair<std::string, int>, size_t> by_address;  // (host, port) -> index.
   for (size_t i = 0; i < n.value(); ++i) {
@@ -93,7 +90,7 @@ Result<std::string> parse_endpoint(const JsonField& f, const NameIndex& index) {
 }
 
 std::optional<Error> parse_links(const JsonField& links, Topology* t, const NameIndex& index) {
-  Result<size_t> n = links.expect_array(0, kLinksMax);
+  Result<size_t> n = links.expect_array(0, kTopologyLinksMax);
   if (!n.ok()) return Error{n.error()};
   // Unordered pair (smaller name first) -> index, to catch "a-b" after "b-a".
   std::map<std::pair<std::string, std::string>, size_t> seen;

@@ -10,6 +10,11 @@
 
 namespace herd {
 
+// A topology's limits: far above any herd we run, they bound the memory and time a
+// bad file costs.
+constexpr size_t kTopologyNodesMax = 10000;
+constexpr size_t kTopologyLinksMax = 100000;
+
 struct TopologyNode {
   std::string name;
   std::string host = "127.0.0.1";  // The optional "host" field.
@@ -43,7 +48,8 @@ std::string names_text(const std::vector<std::string>& names, size_t max_shown =
 std::string components_text(const Topology& topology);
 
 // Parses and validates: names unique and non-empty (no white space), ports in range
-// and unique per host, links naming known nodes, no self-links, no duplicate links.
+// and unique per host, links naming known nodes, no self-links, no duplicate links;
+// at most kTopologyNodesMax nodes and kTopologyLinksMax links.
 // Errors name the source, the line and the field:
 //   "topologies/x.json: line 4: nodes[1].port: must be an integer in 1..65535"
 Result<Topology> parse_topology(std::string_view json_text, std::string_view source_name);

@@ -13,6 +13,14 @@ namespace {
 using Value = rapidjson::Value;
 
 constexpr size_t kNameBytesMax = 64;
+// A node adds durations to times and subtracts times, in int64: a trace (input from
+// anywhere) holds times and durations small enough that no sum or difference
+// overflows. Hosts stay far inside: 2^62 ns after the epoch is the year 2116, 2^52 ns
+// is 52 days (the longest timing a scenario sets is a day), and a scenario's sync
+// rate is at most 2^40 bytes per second.
+constexpr int64_t kTimeNsMax = int64_t{1} << 62;
+constexpr int64_t kDurationNsMax = int64_t{1} << 52;
+constexpr uint64_t kSyncRateMax = uint64_t{1} << 40;
 
 const char* kind_name(InputKind kind) {
   switch (kind) {
@@ -142,7 +150,9 @@ std::string read_link(const Value& v, LinkTimings* t) {
                   Field{"hello_timeout_ns", &t->hello_timeout_ns}, Field{"heartbeat_ns", &t->heartbeat_ns},
                   Field{"suspect_ns", &t->suspect_ns}, Field{"idle_timeout_ns", &t->idle_timeout_ns}}) {
     auto n = int_of(v, f.key);
-    if (!n || *n < 1) return std::string("link.") + f.key + ": must be a positive integer";
+    if (!n || *n < 1 || *n > kDurationNsMax) {
+      return std::string("link.") + f.key + ": must be an integer in 1.." + std::to_string(kDurationNsMax);
+    }
     *f.value = *n;
   }
   if (t->backoff_min_ns > t->backoff_max_ns) return "link: backoff_min_ns exceeds backoff_max_ns";
@@ -156,7 +166,10 @@ std::string read_sync(const Value& v, SyncConfig* s) {
   s->mode = *parse_sync_mode(*mode);
   auto interval = int_of(v, "interval_ns");
   auto timeout = int_of(v, "session_timeout_ns");
-  if (!interval || *interval < 1 || !timeout || *timeout < 1) return "sync: interval_ns and session_timeout_ns must be positive";
+  if (!interval || *interval < 1 || *interval > kDurationNsMax || !timeout || *timeout < 1 ||
+      *timeout > kDurationNsMax) {
+    return "sync: interval_ns and session_timeout_ns must be integers in 1.." + std::to_string(kDurationNsMax);
+  }
   s->interval_ns = *interval, s->session_timeout_ns = *timeout;
   struct Field {
     const char* key;
@@ -168,6 +181,7 @@ std::string read_sync(const Value& v, SyncConfig* s) {
     if (!n || *n < 1) return std::string("sync.") + f.key + ": must be a positive integer";
     *f.value = *n;
   }
+  if (s->bytes_per_s > kSyncRateMax) return "sync.bytes_per_s: must be at most " + std::to_string(kSyncRateMax);
   return "";
 }
 
@@ -349,7 +363,7 @@ Result<TraceHeader> parse_trace_header(std::string_view line) {
     return Error{"header: longer than " + std::to_string(kTraceHeaderBytesMax) + " bytes"};
   }
   rapidjson::Document doc;
-  doc.Parse(line.data(), line.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(line.data(), line.size());
   if (doc.HasParseError()) return Error{"header: not JSON"};
   TraceHeader header;
   if (std::string e = read_header(doc, &header); !e.empty()) return Error{"header: " + e};
@@ -431,7 +445,7 @@ Result<TraceLineKind> parse_trace_line(std::string_view line, const TraceHeader&
                                        TraceEnd* end) {
   if (line.size() > kTraceLineBytesMax) return Error{"longer than " + std::to_string(kTraceLineBytesMax) + " bytes"};
   rapidjson::Document doc;
-  doc.Parse(line.data(), line.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(line.data(), line.size());
   if (doc.HasParseError() || !doc.IsObject()) return Error{"not a JSON object"};
   if (doc.HasMember("end")) {
     // {"end":true,"inputs":K,"digest":D}, nothing else.
@@ -462,6 +476,11 @@ Result<TraceLineKind> parse_trace_line(std::string_view line, const TraceHeader&
   if (!index || !node || !kind || !out || !count || !doc.HasMember("t") || !doc["t"].IsArray() ||
       doc["t"].Size() != 2 || !doc["t"][0].IsInt64() || !doc["t"][1].IsInt64()) {
     return Error{"malformed input line (need i, t, node, in, out, n)"};
+  }
+  for (const Value& t : doc["t"].GetArray()) {
+    if (t.GetInt64() < 0 || t.GetInt64() > kTimeNsMax) {
+      return Error{"t: times must be in 0.." + std::to_string(kTimeNsMax) + " ns"};
+    }
   }
   auto found = header.index.find(*node);
   if (found == header.index.end()) return Error{"unknown node " + json_bytes(*node)};

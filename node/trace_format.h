@@ -31,8 +31,10 @@
 //   D = state_digest() of the nodes at the end.
 //
 // Limits (a trace is input from anywhere): a header line of at most kTraceHeaderBytesMax
-// bytes and kTraceNodesMax nodes, names as the topology parser allows them; an input
-// line of at most kTraceLineBytesMax bytes.
+// bytes and kTraceNodesMax nodes, names as the topology parser allows them, timings
+// of at most 2^52 ns and a sync rate of at most 2^40 bytes/s; an input line of at most
+// kTraceLineBytesMax bytes, its times in 0..2^62 ns; JSON nested as deep as memory
+// allows (parsed without recursion).
 #pragma once
 #include <cstdint>
 #include <map>

@@ -107,7 +107,8 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source, 
 
 // A connected random topology: a random spanning tree plus random extra links up to
 // an average degree of `degree` (at least the tree's). Names r0000.., ports 20000+i.
-// REQUIRES: 1 <= nodes <= 40000, degree >= 0.
+// REQUIRES: 1 <= nodes <= 40000, degree >= 0. (A scenario's random topology also has
+// nodes * degree / 2 <= kTopologyLinksMax.)
 Topology random_topology(int nodes, int degree, uint64_t seed);
 
 }  // namespace herd

@@ -1,6 +1,7 @@
 // The scenario's topology (a path, an inline object, or a generated random graph)
 // and the relocation of errors from parsers that see only part of the scenario.
 #include <algorithm>
+#include <charconv>
 #include <set>
 #include <utility>
 
@@ -76,7 +77,12 @@ Error relocate_error(const std::string& error, std::string_view source, const Js
     if (i < path.size() && path[i] == '[') {
       const size_t close = path.find(']', i);
       if (close == std::string_view::npos) break;
-      const auto index = std::stoul(std::string(path.substr(i + 1, close - i - 1)));
+      // A key may hold brackets ({"[]x": 1} is "links.[]x"): text that is no index
+      // ends the walk, like a key that is not there.
+      const std::string_view digits = path.substr(i + 1, close - i - 1);
+      size_t index = 0;
+      const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+      if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) break;
       if (!v->IsArray() || index >= v->Size()) break;
       v = &(*v)[static_cast<rapidjson::SizeType>(index)];
       i = close + 1;
@@ -114,6 +120,14 @@ Result<Topology> parse_scenario_topology(const JsonDoc& doc, const JsonField& f,
     if (!degree.ok()) return Error{degree.error()};
     Result<int64_t> seed = int_member(*random, "seed", 0, INT64_MAX, 1);
     if (!seed.ok()) return Error{seed.error()};
+    // As many links as a topology file may have: 40000 nodes of degree 1000 would be
+    // 20 million, gigabytes before the run starts.
+    const int64_t links = nodes.value() * degree.value() / 2;
+    if (links > static_cast<int64_t>(kTopologyLinksMax)) {
+      return random->error(std::to_string(nodes.value()) + " nodes of degree " + std::to_string(degree.value()) +
+                           " make " + std::to_string(links) + " links; at most " +
+                           std::to_string(kTopologyLinksMax));
+    }
     return random_topology(static_cast<int>(nodes.value()), static_cast<int>(degree.value()),
                            static_cast<uint64_t>(seed.value()));
   }

@@ -1,7 +1,8 @@
-// The install path of `make deps`, tried on a machine where everything is installed:
-// pkg-config, apt-get and the doctest header are replaced by stand-ins (the Makefile
-// lets PKG_CONFIG, APT_GET, SUDO and DOCTEST_H be overridden) that say "missing", and
-// the test checks what make prints and what it asked apt-get to do.
+// The install path of `make deps` and `make fuzz-deps`, tried on a machine where
+// everything is installed: pkg-config, apt-get, the doctest header and clang++ are
+// replaced by stand-ins (the Makefile lets PKG_CONFIG, APT_GET, SUDO, DOCTEST_H and
+// FUZZ_CXX be overridden) that say "missing", and the test checks what make prints
+// and what it asked apt-get to do.
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -26,12 +27,12 @@ struct MakeResult {
   std::string output;
 };
 
-// `make -s deps VARS...` in the repository, with the outer make's flags cleared so
+// `make -s TARGET VARS...` in the repository, with the outer make's flags cleared so
 // the inner one is a plain, serial make.
-MakeResult make_deps(const std::string& vars) {
+MakeResult make_deps(const std::string& vars, const std::string& target = "deps") {
   const std::string command = "cd '" + herd_root() +
-                              "' && env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s --no-print-directory deps " +
-                              vars + " 2>&1";
+                              "' && env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s --no-print-directory " + target +
+                              " " + vars + " 2>&1";
   MakeResult result;
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
@@ -52,6 +53,17 @@ std::string stand_ins(const TempDir& dir, const std::string& present, int apt_st
   write_script(dir.path() + "/apt-get",
                "echo \"$*\" >> '" + dir.path() + "/apt.log'\nexit " + std::to_string(apt_status) + "\n");
   return "PKG_CONFIG='" + dir.path() + "/pkg-config' APT_GET='" + dir.path() + "/apt-get' SUDO= ";
+}
+
+// A clang++ of version 14.0.6 whose sanitizer and libFuzzer runtimes are installed
+// or not: -print-file-name gives a file's path when clang has it, else its bare name.
+std::string clang_stand_in(const TempDir& dir, bool runtimes) {
+  const std::string path = dir.path() + "/clang++";
+  write_script(path, std::string("case \"$1\" in\n") + "  -dumpversion) echo 14.0.6 ;;\n" +
+                         (runtimes ? "  -print-file-name=*) echo " + path + " ;;\n"
+                                   : "  -print-file-name=*) echo \"${1#-print-file-name=}\" ;;\n") +
+                         "  *) exit 1 ;;\nesac\n");
+  return "FUZZ_CXX='" + path + "' ";
 }
 
 }  // namespace
@@ -95,6 +107,42 @@ TEST_CASE("deps: apt-get fails: make fails and names the packages to install by 
   const MakeResult r = make_deps(stand_ins(dir, "libuv libcurl libsodium", 100));
   CHECK(r.code != 0);
   CHECK(r.output.find("herd: apt-get failed; install by hand: rapidjson-dev\n") != std::string::npos);
+}
+
+TEST_CASE("fuzz-deps: no clang at all: clang and its runtimes are installed") {
+  TempDir dir;
+  const MakeResult r =
+      make_deps(stand_ins(dir, "libuv libcurl RapidJSON", 0) + "FUZZ_CXX=" + dir.path() + "/no-clang++", "fuzz-deps");
+  CHECK(r.code == 0);
+  CHECK(r.output.find("herd: missing Debian packages: clang libclang-rt-dev\n") != std::string::npos);
+  CHECK(read_text_file(dir.path() + "/apt.log") == "update -q\ninstall -y -q clang libclang-rt-dev\n");
+}
+
+TEST_CASE("fuzz-deps: clang without its runtimes gets the runtimes of its own version; nothing when all is there") {
+  TempDir dir;
+  const MakeResult r = make_deps(stand_ins(dir, "libuv libcurl RapidJSON", 0) + clang_stand_in(dir, false), "fuzz-deps");
+  CHECK(r.code == 0);
+  CHECK(r.output.find("herd: missing Debian packages: libclang-rt-14-dev\n") != std::string::npos);
+  CHECK(read_text_file(dir.path() + "/apt.log") == "update -q\ninstall -y -q libclang-rt-14-dev\n");
+
+  TempDir all;
+  const MakeResult none = make_deps(stand_ins(all, "libuv libcurl RapidJSON", 0) + clang_stand_in(all, true), "fuzz-deps");
+  CHECK(none.code == 0);
+  CHECK(none.output.empty());
+  CHECK(read_text_file(all.path() + "/apt.log").empty());
+}
+
+TEST_CASE("fuzz-deps: apt-get fails: make fails and names the packages; the libraries come first") {
+  TempDir dir;
+  const MakeResult r = make_deps(stand_ins(dir, "libuv libcurl RapidJSON", 100) + clang_stand_in(dir, false), "fuzz-deps");
+  CHECK(r.code != 0);
+  CHECK(r.output.find("herd: apt-get failed; install by hand: libclang-rt-14-dev\n") != std::string::npos);
+
+  TempDir libs;
+  const MakeResult both = make_deps(stand_ins(libs, "libuv libcurl", 0) + clang_stand_in(libs, false), "fuzz-deps");
+  CHECK(both.code == 0);
+  CHECK(read_text_file(libs.path() + "/apt.log") ==
+        "update -q\ninstall -y -q rapidjson-dev\nupdate -q\ninstall -y -q libclang-rt-14-dev\n");
 }
 
 }  // namespace herd::e2e

@@ -63,5 +63,22 @@ TEST_CASE("number text: a flag or console value equals the faults file's, to the
   CHECK(state.execute("set Riley Jaquez drop=.5").answer == "error: set: bad drop '.5' (a probability in [0, 1])");
 }
 
+// RapidJSON 1.1.0's full-precision reading, which the files' parser once used, got a
+// zero with a large negative exponent wrong ("0.0e-100" became -4.7e21, "0e-30"
+// 9.6e-240: it normalized a zero significand, undefined behaviour that the fuzzer's
+// UBSan reported for the topology "0E-222").
+TEST_CASE("number text: a zero with any exponent is 0 in a file too") {
+  for (const std::string text : {"0e-30", "0.0e-100", "0.000e-23", "0E-222", "0e-300", "-0.0e-50", "1e-400"}) {
+    CAPTURE(text);
+    const Result<FaultPlan> plan =
+        parse_fault_plan("{\"links\": {\"drop\": " + text + ", \"delay_ms\": " + text + "}}", "f.json",
+                         test_topology());
+    REQUIRE_MESSAGE(plan.ok(), (plan.ok() ? "" : plan.error()));
+    CHECK(plan.value().defaults.drop.is_never());
+    CHECK(plan.value().defaults.delay.value_ns == 0);
+    CHECK(*parse_json_number(text) == 0.0);
+  }
+}
+
 }  // namespace
 }  // namespace herd

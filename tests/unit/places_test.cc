@@ -187,6 +187,16 @@ TEST_CASE("legacy: no results array: the body passes through, newlines folded") 
   CHECK(legacy("  [1, 2, 3]  ", 1) == "  [1, 2, 3]  ");
 }
 
+// Found by the places fuzz target (tests/fuzz/corpus/places/leading-newline): the body
+// follows the AT line's '\n', so a leading newline made an empty line there, which a
+// client takes for the end of the reply.
+TEST_CASE("legacy: newlines before the body go, so the reply's only empty line is its end") {
+  CHECK(legacy("\n{}", 5) == "{}");
+  CHECK(legacy("\n\n\n{\"results\" : [],\n\n   \"status\" : \"ZERO_RESULTS\"}\n\n", 5) ==
+        "{\"results\" : [],\n   \"status\" : \"ZERO_RESULTS\"}");
+  CHECK(legacy(" \n{}", 5) == " \n{}");  // Not an empty line: a space before the newline.
+}
+
 TEST_CASE("legacy: a body that is not JSON is an UNKNOWN_ERROR") {
   std::string not_json = error_body("UNKNOWN_ERROR", "Places answered with something that is not JSON");
   CHECK(legacy("<html>Server Error</html>", 5) == not_json);
@@ -296,6 +306,40 @@ TEST_CASE("new: Google's errors map to legacy statuses with Google's message") {
   CHECK(mapped(200, "not json") ==
         error_body("UNKNOWN_ERROR", "Places answered with something that is not JSON"));
   CHECK(mapped(200, "[]") == error_body("UNKNOWN_ERROR", "Places answered JSON that is not an object"));
+}
+
+// Found by the places fuzz target (tests/fuzz/corpus/places/lone-surrogate): RapidJSON
+// decodes the escape of a lone surrogate to bytes that are no UTF-8 (ED B0 80 for
+// \udc00), which went into the body as they were; each byte of them is now U+FFFD.
+TEST_CASE("new: Google's text is written as UTF-8, whatever it decodes to") {
+  PlacesResult denied = ok_200(R"({"error": {"code": 403, "message": "bad \udc00 key \ud83d\ude00 caf\u00e9"}})");
+  denied.http_status = 403;
+  CHECK(places_reply_body(PlacesApi::kNew, denied, 5) ==
+        error_body("REQUEST_DENIED", "bad \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd key \xf0\x9f\x98\x80 caf\xc3\xa9"));
+  const std::string raw = "{\"places\": [{\"id\": \"a\xff\xc0\x80\xed\xa0\x80z\"}]}";
+  const std::string body = places_reply_body(PlacesApi::kNew, ok_200(raw), 5);
+  CHECK(body.find("\"place_id\": \"a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\"") !=
+        std::string::npos);
+  CHECK(places_reply_body(PlacesApi::kNew, failed("reset \xff"), 5) ==
+        error_body("UNKNOWN_ERROR", "Places reset \xef\xbf\xbd"));
+}
+
+// Found by the places fuzz target (tests/fuzz/corpus/places/number-too-large):
+// RapidJSON reads 38e307 as infinity, its writer writes nothing for it, and the body
+// had "rating": with no value.
+TEST_CASE("new: a number too large for a double is left out, like a missing one") {
+  const std::string answer = R"({"places": [{"id": "a", "rating": 38e307,
+    "location": {"latitude": 9e308, "longitude": -118.4}}]})";
+  CHECK(places_reply_body(PlacesApi::kNew, ok_200(answer), 5) ==
+        "{\n"
+        "   \"html_attributions\": [],\n"
+        "   \"results\": [\n"
+        "      {\n"
+        "         \"place_id\": \"a\"\n"
+        "      }\n"
+        "   ],\n"
+        "   \"status\": \"OK\"\n"
+        "}");
 }
 
 TEST_CASE("requests: legacy URL, New body and field mask") {

@@ -126,6 +126,29 @@ TEST_CASE("scenario: link_timings set the link machines' timings, checked") {
             .starts_with("s.json: line 2: link_timings.jitter: unknown key (expected one of: backoff_min_ms,"));
 }
 
+// Found with the scenario fuzz target (tests/fuzz/corpus/scenario/random-too-dense): an
+// 80-byte scenario asked for 20 million links and the parser ran out of 2 GB.
+TEST_CASE("scenario: a random topology has at most as many links as a topology file") {
+  CHECK(error_of("{\"duration_ms\": 10, \"topology\": {\"random\":\n {\"nodes\": 40000, \"degree\": 1000}}}") ==
+        "s.json: line 2: topology.random: 40000 nodes of degree 1000 make 20000000 links; at most 100000");
+  CHECK(error_of("{\"duration_ms\": 10, \"topology\": {\"random\": {\"nodes\": 1000, \"degree\": 201}}}") ==
+        "s.json: line 1: topology.random: 1000 nodes of degree 201 make 100500 links; at most 100000");
+  Result<Scenario> s = parse_scenario("{\"duration_ms\": 10, \"topology\": {\"random\": {\"nodes\": 1000, \"degree\": 200}}}",
+                                      "s.json", "", load_topology);
+  REQUIRE(s.ok());
+  CHECK(s.value().topology.links.size() == 100000);
+}
+
+// Found by the scenario fuzz target (tests/fuzz/corpus/scenario/bracket-key): an
+// unknown key holding brackets made the error's path look like an index, and
+// std::stoul's exception ended `herd sim`.
+TEST_CASE("scenario: a key that holds brackets is named in its error") {
+  CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n\"links\": {\"[]x\": 1}}") ==
+        "s.json: line 2: links.[]x: unknown key (expected one of: drop, delay_ms, duplicate, bandwidth_kbps)");
+  CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n\"links\": {\"[99999999999999999999]\": 1}}")
+            .starts_with("s.json: line 2: links.[99999999999999999999]: unknown key"));
+}
+
 TEST_CASE("scenario: a random topology is connected and as dense as asked") {
   const Topology t = random_topology(200, 4, 3);
   CHECK(t.nodes.size() == 200);
