@@ -13,18 +13,22 @@ ClientConn::ClientConn(ConnId id, LineStream* stream, LogWriter* log)
 void ClientConn::end_batch() {
   batching_ = false;
   flush();
+  update_reserved();
 }
 
-void ClientConn::add_reply(std::string bytes) {
-  slots_.push_back(Slot{0, true, std::move(bytes)});
+void ClientConn::add_reply(std::string bytes, uint64_t echo_of) {
+  ready_bytes_ += bytes.size();
+  slots_.push_back(Slot{0, true, echo_of, std::move(bytes)});
   if (!batching_) flush();
+  update_reserved();
 }
 
 void ClientConn::open_pending(RequestId request) {
   HERD_ASSERT(request != 0);
-  slots_.push_back(Slot{request, false, {}});
+  slots_.push_back(Slot{request, false, 0, {}});
   ++pending_;
   update_hold();
+  update_reserved();
 }
 
 bool ClientConn::fill(RequestId request, std::string bytes) {
@@ -32,9 +36,11 @@ bool ClientConn::fill(RequestId request, std::string bytes) {
     if (slot.request != request || slot.ready) continue;
     slot.ready = true;
     slot.bytes = std::move(bytes);
+    ready_bytes_ += slot.bytes.size();
     --pending_;
     update_hold();
     if (!batching_) flush();
+    update_reserved();
     return true;
   }
   return false;
@@ -43,13 +49,20 @@ bool ClientConn::fill(RequestId request, std::string bytes) {
 void ClientConn::on_eof() {
   eof_ = true;
   flush();
+  update_reserved();
 }
 
 void ClientConn::flush() {
   if (stream_ == nullptr || stream_->ending()) return;
   std::string out;
   while (!slots_.empty() && slots_.front().ready) {
-    log_->event("out", label_, slots_.front().bytes);
+    ready_bytes_ -= slots_.front().bytes.size();
+    if (slots_.front().echo_of > 0) {
+      // Why not the bytes: they are the line its `in` event shows (a 64 KiB line twice).
+      log_->event("out", label_, "? <line " + std::to_string(slots_.front().echo_of) + ">");
+    } else {
+      log_->event("out", label_, slots_.front().bytes);
+    }
     if (out.empty()) {
       out = std::move(slots_.front().bytes);
     } else {
@@ -60,6 +73,11 @@ void ClientConn::flush() {
   // Why one write: a client that reads once must get each reply whole.
   if (!out.empty()) stream_->write(std::move(out));
   if (eof_ && slots_.empty()) stream_->shutdown_and_close("eof");
+}
+
+void ClientConn::update_reserved() {
+  if (stream_ == nullptr) return;
+  stream_->set_reserved_bytes(ready_bytes_ + pending_ * kPendingReplyReserveBytes);
 }
 
 void ClientConn::update_hold() {

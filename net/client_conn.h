@@ -4,6 +4,13 @@
 // pending for a kPlacesRequest until its kReply arrives. flush() writes the ready
 // prefix of the queue as one uv_write.
 //
+// What a client is owed counts against its stream's output limit (LineStream's
+// max_output_bytes, 4 MiB): the replies ready but not yet written (behind an
+// unanswered WHATSAT, or within a batch), and kPendingReplyReserveBytes for each
+// WHATSAT still waiting for Places, replaced by the real size when its answer comes.
+// So a client that sends WHATSATs and never reads starts at most about
+// 4 MiB / 64 KiB = 64 Places requests before its lines stop being processed.
+//
 // Owned by its ServerHost, which is the stream's handler; the stream is not owned
 // (it deletes itself) and is only used until stream_closed().
 #pragma once
@@ -23,6 +30,9 @@ class ClientConn {
   // Past this many unanswered WHATSATs the connection stops reading until half are
   // answered (a limit on a pipelining client's memory, like the output limit).
   static constexpr size_t kMaxPendingSlots = 1024;
+  // What an unanswered WHATSAT counts against the output limit until its answer
+  // comes: about the size of a 20-result Places answer.
+  static constexpr size_t kPendingReplyReserveBytes = 64 * 1024;
 
   ClientConn(ConnId id, LineStream* stream, LogWriter* log);
 
@@ -40,7 +50,9 @@ class ClientConn {
   bool batching() const { return batching_; }
   void end_batch();
 
-  void add_reply(std::string bytes);       // kReply with request 0.
+  // kReply with request 0. `echo_of` > 0: the reply is "? " and the connection's line
+  // number `echo_of` (already logged as `in`), so the log shows "? <line N>" instead.
+  void add_reply(std::string bytes, uint64_t echo_of = 0);
   void open_pending(RequestId request);    // kPlacesRequest.
   bool fill(RequestId request, std::string bytes);  // Its kReply; false if unknown.
 
@@ -48,15 +60,19 @@ class ClientConn {
   void on_eof();
   void stream_closed() { stream_ = nullptr; }
   size_t owed() const { return slots_.size(); }
+  size_t pending() const { return pending_; }  // WHATSATs waiting for Places.
 
  private:
   struct Slot {
     RequestId request = 0;  // 0: ready.
     bool ready = false;
+    uint64_t echo_of = 0;   // add_reply's.
     std::string bytes;
   };
   void flush();
   void update_hold();
+  // Tells the stream what is owed beyond what it has queued.
+  void update_reserved();
 
   ConnId id_;
   std::string label_;
@@ -64,6 +80,7 @@ class ClientConn {
   LogWriter* log_;
   std::deque<Slot> slots_;
   size_t pending_ = 0;  // Slots not ready.
+  size_t ready_bytes_ = 0;  // Bytes of ready slots not yet written.
   size_t lines_seen_ = 0;
   bool batching_ = false;
   bool eof_ = false;

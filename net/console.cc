@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -10,10 +11,6 @@
 #include "net/address.h"
 
 namespace herd {
-
-struct Console::Listener {
-  uv_tcp_t tcp;
-};
 
 struct Console::StdinBox {
   union {
@@ -36,47 +33,42 @@ Console::Console(uv_loop_t* loop, Execute execute, FILE* out)
 
 Console::~Console() {
   // REQUIRES: close() ran and the loop ran dry.
-  HERD_ASSERT(listener_ == nullptr && stdin_ == nullptr && clients_.empty());
+  HERD_ASSERT(!listener_ && stdin_ == nullptr && clients_.empty());
 }
 
 Result<bool> Console::listen(int port) {
-  HERD_ASSERT(listener_ == nullptr && !closed_);
+  HERD_ASSERT(!listener_ && !closed_);
   Result<struct sockaddr_storage> address = resolve_address("127.0.0.1", port);
   if (!address.ok()) return Error{"admin: " + address.error()};
   const auto* addr = reinterpret_cast<const struct sockaddr*>(&address.value());
-  listener_ = new Listener;
-  uv_tcp_init(loop_, &listener_->tcp);
-  listener_->tcp.data = this;
-  int rc = uv_tcp_bind(&listener_->tcp, addr, 0);
-  if (rc == 0) {
-    rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_->tcp), 16, &Console::connection_cb);
+  Listener::Events events;
+  events.accepted = [this](int fd) { on_connection(fd); };
+  events.failed = [this](int status, bool) { accept_failed(status); };
+  listener_ = std::make_unique<Listener>(loop_, std::move(events));
+  Result<bool> listening = listener_->listen(addr, 16);
+  if (!listening.ok()) {
+    listener_.reset();
+    return Error{"admin: cannot listen on " + format_address(addr) + ": " + listening.error()};
   }
-  if (rc != 0) {
-    uv_close(as_handle(&listener_->tcp),
-             [](uv_handle_t* handle) noexcept { delete reinterpret_cast<Listener*>(handle); });
-    listener_ = nullptr;
-    return Error{"admin: cannot listen on " + format_address(addr) + ": " + uv_strerror(rc)};
+  const auto* bound = reinterpret_cast<const struct sockaddr*>(&listener_->address());
+  port_ = address_port(bound);
+  listen_text_ = format_address(bound);
+  if (idle_ms_ > 0) {
+    const uint64_t sweep_ms = std::clamp<uint64_t>(idle_ms_ / 4, 50, 1000);
+    idle_timer_ = std::make_unique<Timer>(loop_, [this] { close_idle(); });
+    idle_timer_->start(sweep_ms, sweep_ms);
   }
-  struct sockaddr_storage bound;
-  int length = sizeof bound;
-  uv_tcp_getsockname(&listener_->tcp, reinterpret_cast<struct sockaddr*>(&bound), &length);
-  port_ = address_port(reinterpret_cast<struct sockaddr*>(&bound));
-  listen_text_ = format_address(reinterpret_cast<struct sockaddr*>(&bound));
   return true;
 }
 
-void Console::connection_cb(uv_stream_t* server, int status) noexcept {
-  static_cast<Console*>(server->data)->on_connection(status);
-}
-
-void Console::on_connection(int status) {
-  if (status < 0 || closed_) return;
+void Console::on_connection(int fd) {
   LineStream::Limits limits;
   limits.max_line_bytes = kMaxLineBytes;
   limits.max_output_bytes = kMaxOutputBytes;
   LineStream* stream = LineStream::create(loop_, this, next_client_++, limits);
   clients_[stream->id()] = stream;
-  if (stream->accept_from(reinterpret_cast<uv_stream_t*>(&listener_->tcp)) != 0) return;
+  if (const int rc = stream->open_accepted(fd); rc != 0) return accept_failed(rc);
+  accept_failures_ = 0;
   if (clients_.size() > kMaxAdminClients) {
     stream->write("error: too many admin connections (" + std::to_string(kMaxAdminClients) +
                   ")\n");
@@ -84,6 +76,19 @@ void Console::on_connection(int status) {
     return;
   }
   stream->start_reading();
+}
+
+void Console::accept_failed(int status) {
+  if (accept_failures_++ == 0) fprintf(stderr, "herd: admin: accept failed: %s\n", uv_strerror(status));
+}
+
+void Console::close_idle() {
+  const uint64_t now_ms = uv_now(loop_);
+  for (auto& [id, stream] : clients_) {
+    if (stream->ending() || now_ms - stream->last_io_ms() < idle_ms_) continue;
+    stream->write("error: idle for " + std::to_string(idle_ms_ / 1000) + " s; closing\n");
+    stream->shutdown_and_close("idle");
+  }
 }
 
 void Console::on_line(LineStream* stream, std::string_view line) {
@@ -205,10 +210,10 @@ void Console::stop_stdin(const char* why) {
 void Console::close() {
   if (closed_) return;
   closed_ = true;
-  if (listener_ != nullptr) {
-    uv_close(as_handle(&listener_->tcp),
-             [](uv_handle_t* handle) noexcept { delete reinterpret_cast<Listener*>(handle); });
-    listener_ = nullptr;
+  if (idle_timer_) idle_timer_->close();
+  if (listener_) {
+    listener_->close();
+    listener_.reset();
   }
   for (auto& [id, stream] : clients_) stream->close("shutdown");
   stop_stdin(nullptr);

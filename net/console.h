@@ -12,7 +12,11 @@
 // on either input; an admin connection is then closed, while on stdin the line is
 // dropped and reading goes on. Admin: any number of clients up to kMaxAdminClients
 // (one more is told "error: too many admin connections" and closed); EOF from a
-// client closes it after its answers are written.
+// client closes it after its answers are written; one idle for the idle timeout
+// (set_idle_timeout: nothing sent, no answer taken) is told "error: idle for N s;
+// closing" and closed, so idle connections cannot lock everyone out. A failed accept
+// (out of descriptors) says "herd: admin: accept failed: <why>" on stderr, once until
+// an accept succeeds again.
 //
 // Owns its listener, admin connections and stdin handle; each handle is freed in
 // its close callback. REQUIRES: close(), then run the loop dry, then destroy.
@@ -22,6 +26,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -29,6 +34,8 @@
 
 #include "net/line_framer.h"
 #include "net/line_stream.h"
+#include "net/listener.h"
+#include "net/uv_timer.h"
 #include "node/result.h"
 
 namespace herd {
@@ -52,6 +59,8 @@ class Console final : private LineStream::Handler {
   // Listens on 127.0.0.1:port (0: an ephemeral port).
   // Errors: "admin: cannot listen on 127.0.0.1:12345: address already in use".
   Result<bool> listen(int port);
+  // Admin connections idle this long are closed (0: never). Before listen().
+  void set_idle_timeout(uint64_t idle_ms) { idle_ms_ = idle_ms; }
   int port() const { return port_; }
   const std::string& listen_text() const { return listen_text_; }
   size_t admin_clients() const { return clients_.size(); }
@@ -64,12 +73,12 @@ class Console final : private LineStream::Handler {
   void close();
 
  private:
-  struct Listener;
   struct StdinBox;
-  static void connection_cb(uv_stream_t* server, int status) noexcept;
   static void stdin_read_cb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept;
   static void stdin_close_cb(uv_handle_t* handle) noexcept;
-  void on_connection(int status);
+  void on_connection(int fd);
+  void accept_failed(int status);
+  void close_idle();
   void on_stdin_read(ssize_t nread, const uv_buf_t* buf);
   void answer_stdin(std::string_view line);
   void write_stdin_answer(std::string_view answer);
@@ -84,10 +93,13 @@ class Console final : private LineStream::Handler {
   uv_loop_t* loop_;
   Execute execute_;
   FILE* out_;
-  Listener* listener_ = nullptr;  // Freed by its close callback.
+  std::unique_ptr<Listener> listener_;
   int port_ = 0;
   std::string listen_text_;
   std::map<uint64_t, LineStream*> clients_;  // Each deletes itself after on_closed.
+  uint64_t idle_ms_ = 0;
+  std::unique_ptr<Timer> idle_timer_;  // Sweeps idle admin connections.
+  uint64_t accept_failures_ = 0;       // Since the last accept that succeeded.
   uint64_t next_client_ = 1;
   StdinBox* stdin_ = nullptr;  // Freed by its close callback.
   bool stdin_tried_ = false;

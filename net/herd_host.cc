@@ -58,10 +58,14 @@ HerdHost::HerdHost(uv_loop_t* loop, Topology topology, std::vector<std::string> 
     config.node.sync = options_.sync;
     config.node.link = options_.link;
     if (options_.herd_key) config.node.auth = PeerAuth{&sodium_mac(), *options_.herd_key};
+    config.node.max_record_bytes = options_.max_record_bytes;
+    config.node.max_clock_skew_ns = options_.max_clock_skew_ns;
     config.node_index = static_cast<int>(servers_.size());
     config.log_path = options_.log_dir + "/" + node.name + ".log";
+    config.log_max_bytes = options_.log_max_bytes;
     config.max_clients = options_.max_clients;
     config.link_max_queued_bytes = options_.link_queue_bytes;
+    config.client_idle_ms = options_.client_idle_ms;
     config.faults = faults_.get();
     servers_.push_back(std::make_unique<ServerHost>(loop_, std::move(config), places_.get()));
     servers_.back()->set_on_peer_change([this] { check_ready(); });
@@ -131,6 +135,7 @@ Result<bool> HerdHost::open_console() {
       loop_, [this](std::string_view line, std::string_view source) {
         return console_answer(line, source);
       });
+  console_->set_idle_timeout(options_.client_idle_ms);
   if (options_.admin_port >= 0) return console_->listen(options_.admin_port);
   return true;
 }

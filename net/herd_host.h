@@ -35,10 +35,14 @@ namespace herd {
 
 struct HostOptions {
   std::string log_dir = "logs";
+  uint64_t log_max_bytes = 256u << 20;  // Per log file, then rotated (LogWriter); 0: no cap.
   int port_base = -1;        // -1: the topology's ports; 0: ephemeral (all servers hosted).
   std::string host;          // Non-empty: every server's address (listen and dial).
   int peer_port_offset = 0;  // > 0: server i's peers listen and dial at its port + this.
   size_t max_clients = 20'000;
+  uint64_t client_idle_ms = 60'000;  // Clients and admin connections idle this long are closed; 0: never.
+  size_t max_record_bytes = 256u << 20;             // Every node's (NodeConfig).
+  int64_t max_clock_skew_ns = 86'400'000'000'000;   // Every node's (NodeConfig); 0: none.
   PlacesConfig places;
   uint64_t ready_timeout_ms = 5000;
   uint64_t seed = 1;          // Every node's seed (its Rng is derived from it and its name).

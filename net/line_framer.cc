@@ -6,7 +6,18 @@ namespace herd {
 
 void LineFramer::feed(std::string_view chunk) {
   HERD_ASSERT(chunk_.empty());
+  // Why release: a connection that was held once should not keep a chunk's copy.
+  if (!kept_.empty()) std::string().swap(kept_);
   chunk_ = chunk;
+}
+
+void LineFramer::keep_rest() {
+  if (chunk_.empty()) return;
+  const bool kept = !kept_.empty() && chunk_.data() >= kept_.data() &&
+                    chunk_.data() + chunk_.size() <= kept_.data() + kept_.size();
+  if (kept) return;  // Already the framer's own bytes.
+  kept_.assign(chunk_.data(), chunk_.size());
+  chunk_ = kept_;
 }
 
 std::string_view LineFramer::chop_cr(std::string_view line) {

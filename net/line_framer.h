@@ -7,6 +7,11 @@
 //
 // A returned line is a view into either the fed chunk or the framer's own buffer,
 // valid until the next call to any method: the caller handles it at once.
+//
+// A caller that stops pulling lines before the chunk is consumed (its reader is
+// held back) calls keep_rest(): the unconsumed bytes are copied into the framer, so
+// the chunk's memory may be reused, and next() goes on from the copy later. The copy
+// is at most one chunk: the caller feeds nothing more until it is consumed.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -38,7 +43,12 @@ class LineFramer {
   // it is fed) and frame the lines after it. REQUIRES: next() returned kTooLong.
   void skip_long_line();
 
-  size_t buffered_bytes() const { return partial_.size(); }
+  // Copies the unconsumed rest of the fed chunk into the framer (see above).
+  void keep_rest();
+  // Whether fed bytes wait to be framed (next() may return a line without a feed).
+  bool has_rest() const { return !chunk_.empty(); }
+
+  size_t buffered_bytes() const { return partial_.size() + kept_.size(); }
   size_t max_line_bytes() const { return max_line_bytes_; }
   void set_max_line_bytes(size_t max_line_bytes) { max_line_bytes_ = max_line_bytes; }
 
@@ -49,6 +59,7 @@ class LineFramer {
   size_t max_line_bytes_;
   std::string_view chunk_;   // Unconsumed part of the fed chunk.
   std::string partial_;      // A line begun in an earlier chunk.
+  std::string kept_;         // keep_rest()'s copy; chunk_ points into it.
   bool partial_emitted_ = false;  // partial_ was returned as a line: clear it first.
   bool dead_ = false;
   bool long_line_open_ = false;   // kTooLong came before the long line's '\n'.

@@ -1,6 +1,8 @@
 #include "node/check.h"
 #include "net/line_stream.h"
 
+#include <unistd.h>
+
 #include <cstring>
 #include <utility>
 
@@ -17,8 +19,6 @@ struct WriteReq {
   uint64_t messages = 0;
 };
 
-constexpr size_t kReadBufferBytes = 64 * 1024;
-
 std::string error_text(int status) { return uv_strerror(status); }
 
 }  // namespace
@@ -31,8 +31,12 @@ LineStream::LineStream(uv_loop_t* loop, Handler* handler, uint64_t id, Limits li
     : handler_(handler), id_(id), limits_(limits), framer_(limits.max_line_bytes) {
   int rc = uv_tcp_init(loop, &tcp_);
   HERD_ASSERT(rc == 0);
+  rc = uv_idle_init(loop, &idle_);
+  HERD_ASSERT(rc == 0);
   (void)rc;
   tcp_.data = this;
+  idle_.data = this;
+  last_io_ms_ = uv_now(loop);
 }
 
 void LineStream::set_limits(Limits limits) {
@@ -41,9 +45,10 @@ void LineStream::set_limits(Limits limits) {
   update_reading();
 }
 
-int LineStream::accept_from(uv_stream_t* listener) {
-  int rc = uv_accept(listener, uv_stream());
+int LineStream::open_accepted(int fd) {
+  int rc = uv_tcp_open(&tcp_, fd);
   if (rc != 0) {
+    ::close(fd);
     close("accept-failed " + error_text(rc));
     return rc;
   }
@@ -76,10 +81,40 @@ void LineStream::hold_reading(bool hold) {
   update_reading();
 }
 
+void LineStream::set_paused(bool paused) {
+  paused_ = paused;
+  update_reading();
+}
+
+void LineStream::set_reserved_bytes(size_t bytes) {
+  if (bytes == reserved_bytes_) return;
+  reserved_bytes_ = bytes;
+  update_output_full();
+}
+
+bool LineStream::can_deliver() const {
+  return started_ && !held_ && !paused_ && !output_full_ && !closing_ && !shutting_;
+}
+
+// Reads while lines may be delivered, none is held and the turn is not over; idles
+// (delivers the next turn's lines from the loop) while lines may be delivered and
+// some are held, or the turn is over.
 void LineStream::update_reading() {
-  bool want = started_ && !held_ && !output_full_ && !eof_ && !closing_ && !shutting_;
-  if (want == reading_) return;
-  if (want) {
+  if (closing_) return;
+  const bool deliver = can_deliver();
+  const bool turn_over = turn_lines_ >= limits_.lines_per_turn;
+  const bool want_idle = deliver && (framer_.has_rest() || turn_over);
+  const bool want_read = deliver && !framer_.has_rest() && !turn_over && !eof_;
+  if (want_idle != idling_) {
+    if (want_idle) {
+      uv_idle_start(&idle_, &LineStream::idle_cb);
+    } else {
+      uv_idle_stop(&idle_);
+    }
+    idling_ = want_idle;
+  }
+  if (want_read == reading_) return;
+  if (want_read) {
     int rc = uv_read_start(uv_stream(), &LineStream::alloc_cb, &LineStream::read_cb);
     if (rc != 0) {
       close("error " + error_text(rc));
@@ -88,7 +123,19 @@ void LineStream::update_reading() {
   } else {
     uv_read_stop(uv_stream());
   }
-  reading_ = want;
+  reading_ = want_read;
+}
+
+void LineStream::update_output_full() {
+  const size_t owed = owed_bytes();
+  if (!output_full_ && owed > limits_.max_output_bytes) {
+    output_full_ = true;  // Why: a client that does not read must not grow our memory.
+  } else if (output_full_ && owed <= limits_.max_output_bytes / 2) {
+    output_full_ = false;
+  } else {
+    return;
+  }
+  update_reading();
 }
 
 void LineStream::buffer_output(std::string_view bytes, bool newline, uint32_t messages) {
@@ -130,8 +177,10 @@ void LineStream::flush_output() {
   int n = uv_try_write(uv_stream(), &buf, 1);
   if (n == static_cast<int>(out_.size())) {
     out_.clear();
+    last_io_ms_ = uv_now(tcp_.loop);
     if (messages > 0) handler_->on_messages(this, messages, 0);
     if (limits_.backpressure_bytes > 0) check_backpressure();
+    if (output_full_) update_output_full();
     return;
   }
   if (n > 0) {
@@ -170,26 +219,22 @@ void LineStream::queue_write(std::string bytes, uint64_t messages) {
     return;
   }
   queued_bytes_ += req->bytes.size();
-  if (queued_bytes_ > limits_.max_output_bytes && !output_full_) {
-    output_full_ = true;  // Why: a client that does not read must not grow our memory.
-    update_reading();
-  }
+  update_output_full();
   if (limits_.backpressure_bytes > 0) check_backpressure();
 }
 
 void LineStream::on_write_done(size_t bytes, uint64_t messages, int status) {
   HERD_ASSERT(queued_bytes_ >= bytes);
   queued_bytes_ -= bytes;
+  if (status == 0) last_io_ms_ = uv_now(tcp_.loop);
   if (messages > 0) handler_->on_messages(this, status == 0 ? messages : 0, status == 0 ? 0 : messages);
   if (status < 0 && status != UV_ECANCELED) {
     close("write-error " + error_text(status));
     return;
   }
-  if (output_full_ && queued_bytes_ <= limits_.max_output_bytes / 2) {
-    output_full_ = false;
-    update_reading();
-  }
-  if (limits_.backpressure_bytes > 0 && !closing_) check_backpressure();
+  if (closing_) return;
+  update_output_full();
+  if (limits_.backpressure_bytes > 0) check_backpressure();
 }
 
 void LineStream::shutdown_and_close(std::string reason) {
@@ -214,11 +259,16 @@ void LineStream::reset(std::string reason) {
   out_messages_ = 0;
   closing_ = true;
   close_reason_ = std::move(reason);
+  close_handles(true);
+}
+
+void LineStream::close_handles(bool reset) {
   if (reading_) uv_read_stop(uv_stream());
   reading_ = false;
-  if (uv_tcp_close_reset(&tcp_, &LineStream::close_cb) != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &LineStream::close_cb);
-  }
+  idling_ = false;
+  uv_close(reinterpret_cast<uv_handle_t*>(&idle_), &LineStream::close_cb);
+  if (reset && uv_tcp_close_reset(&tcp_, &LineStream::close_cb) == 0) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &LineStream::close_cb);
 }
 
 void LineStream::close(std::string reason) {
@@ -228,18 +278,20 @@ void LineStream::close(std::string reason) {
   out_messages_ = 0;
   closing_ = true;
   if (!shutting_ || close_reason_.empty()) close_reason_ = std::move(reason);
-  if (reading_) uv_read_stop(uv_stream());
-  reading_ = false;
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &LineStream::close_cb);
+  close_handles(false);
 }
 
 void LineStream::on_read(ssize_t nread, const uv_buf_t* buf) {
   if (closing_) return;
   LiveClockBatch clock;  // One clock reading for the lines of this read.
   if (nread > 0) {
+    last_io_ms_ = uv_now(tcp_.loop);
     framer_.feed(std::string_view(buf->base, static_cast<size_t>(nread)));
     deliver_lines();
+    // Why copy: the read buffer is shared by every stream; held lines wait in ours.
+    if (!closing_) framer_.keep_rest();
     if (!closing_) handler_->on_batch_end(this);
+    update_reading();
   } else if (nread == UV_EOF) {
     on_end_of_input();
   } else if (nread < 0) {
@@ -247,10 +299,27 @@ void LineStream::on_read(ssize_t nread, const uv_buf_t* buf) {
   }  // nread == 0: nothing was read (EAGAIN); libuv calls again.
 }
 
+// A new loop iteration: the stream's turn begins again, with the lines it holds.
+void LineStream::on_idle() {
+  turn_lines_ = 0;
+  turn_ms_ = uv_now(tcp_.loop);
+  if (framer_.has_rest() && can_deliver()) {
+    LiveClockBatch clock;
+    deliver_lines();
+    if (!closing_) handler_->on_batch_end(this);
+  }
+  update_reading();
+}
+
 void LineStream::deliver_lines() {
+  // A millisecond later is surely another loop iteration: a new turn.
+  if (const uint64_t now_ms = uv_now(tcp_.loop); now_ms != turn_ms_) {
+    turn_ms_ = now_ms;
+    turn_lines_ = 0;
+  }
   std::string_view line;
   int lines = 0;
-  while (!closing_) {
+  while (can_deliver() && turn_lines_ < limits_.lines_per_turn) {
     LineFramer::Status status = framer_.next(&line);
     if (status == LineFramer::Status::kNeedMore) return;
     if (status == LineFramer::Status::kTooLong) {
@@ -259,6 +328,7 @@ void LineStream::deliver_lines() {
     }
     // Why refresh: a long batch must not stamp its last lines with its start time.
     if (++lines % kLiveClockLinesPerReading == 0) LiveClockBatch::refresh();
+    ++turn_lines_;
     handler_->on_line(this, line);
   }
 }
@@ -312,8 +382,13 @@ void LineStream::shutdown_cb(uv_shutdown_t* req, int status) noexcept {
   self->close(self->close_reason_);
 }
 
+void LineStream::idle_cb(uv_idle_t* handle) noexcept {
+  static_cast<LineStream*>(handle->data)->on_idle();
+}
+
 void LineStream::close_cb(uv_handle_t* handle) noexcept {
   auto* self = static_cast<LineStream*>(handle->data);
+  if (--self->open_handles_ > 0) return;
   self->handler_->on_closed(self);
   delete self;
 }

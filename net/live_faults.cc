@@ -236,7 +236,7 @@ std::vector<std::string> LiveFaults::status_lines() const {
     for (size_t p = 0; p < node.config().neighbours.size(); ++p) {
       const int link = state_.link_id(name, node.config().neighbours[p]);
       LinkHostView view = server->link_view(static_cast<int>(p));
-      view.queued += channel_.held(link);
+      view.queued += channel_.held_protocol(link);  // The counters are of protocol messages.
       links[static_cast<size_t>(link)] = view;
     }
   }

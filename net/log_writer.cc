@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -151,7 +152,10 @@ struct LogWriter::File {
   std::mutex mu;
   int fd = -1;
   std::string path;
+  uint64_t max_bytes = 0;     // 0: no cap.
+  uint64_t file_bytes = 0;    // Of the file now; under mu.
   bool write_failed = false;  // Under mu.
+  bool rotate_failed = false;  // Under mu.
   LogBytes in_flight;         // Handed to the threadpool; the loop touches it only
   bool written = true;        // ... while written (under mu) or in after_work.
   uv_work_t work;
@@ -178,12 +182,45 @@ struct LogWriter::File {
       }
       data += n;
       size -= static_cast<size_t>(n);
+      file_bytes += static_cast<uint64_t>(n);
+    }
+  }
+  // Writes whole lines, rotating the file where the next would pass the cap (a line
+  // longer than the cap goes whole into a file of its own). REQUIRES: mu held.
+  void write_capped(const char* data, size_t n) {
+    while (n > 0) {
+      const uint64_t room = file_bytes < max_bytes ? max_bytes - file_bytes : 0;
+      if (max_bytes == 0 || n <= room) return write_all(data, n);
+      const void* last = room == 0 ? nullptr : memrchr(data, '\n', static_cast<size_t>(room));
+      size_t take = last == nullptr ? 0 : static_cast<size_t>(static_cast<const char*>(last) - data) + 1;
+      if (take == 0 && file_bytes == 0) {
+        const void* end = memchr(data, '\n', n);
+        take = end == nullptr ? n : static_cast<size_t>(static_cast<const char*>(end) - data) + 1;
+      }
+      write_all(data, take);
+      data += take;
+      n -= take;
+      if (n > 0) rotate();
+    }
+  }
+  // <path> -> <path>.1, and a new <path>. REQUIRES: mu held.
+  void rotate() {
+    if (fd >= 0) ::close(fd);
+    const std::string older = path + ".1";
+    fd = -1;
+    if (::rename(path.c_str(), older.c_str()) == 0) {
+      fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    }
+    file_bytes = 0;
+    if (fd < 0 && !rotate_failed) {  // Why once: as for a failed write.
+      fprintf(stderr, "herd: rotating %s: %s (log lines lost)\n", path.c_str(), strerror(errno));
+      rotate_failed = true;
     }
   }
   // REQUIRES: mu held.
   void write_in_flight() {
     if (written) return;
-    write_all(in_flight.data.get(), in_flight.size);
+    write_capped(in_flight.data.get(), in_flight.size);
     written = true;
   }
 };
@@ -196,12 +233,15 @@ LogWriter::~LogWriter() {
   if (file_) file_->owner = nullptr;  // A write in flight keeps the file open.
 }
 
-Result<bool> LogWriter::open(const std::string& path) {
+Result<bool> LogWriter::open(const std::string& path, uint64_t max_file_bytes) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Error{"cannot open log file " + path + ": " + strerror(errno)};
   file_ = std::make_shared<File>();
   file_->fd = fd;
   file_->path = path;
+  file_->max_bytes = max_file_bytes;
+  struct stat st;
+  if (fstat(fd, &st) == 0) file_->file_bytes = static_cast<uint64_t>(st.st_size);
   file_->owner = this;
   file_->work.data = file_.get();
   timer_ = std::make_unique<Timer>(loop_, [this] { start_write(); });
@@ -221,7 +261,13 @@ void LogWriter::event(std::string_view word, std::string_view subject, std::stri
     cached_sec_ = sec;
     format_log_date(sec, cached_prefix_);
   }
-  const size_t most = 28 + word.size() + 1 + subject.size() + 1 + 4 * text.size() + 1;
+  // Why cut: a long line would cost its whole size (four times, escaped) in every
+  // event that shows it.
+  const size_t whole = text.size();
+  if (whole > kTextBytesMax) text = text.substr(0, kTextBytesMax);
+  char cut[32];
+  const int cut_len = whole > kTextBytesMax ? snprintf(cut, sizeof cut, "...(%zu bytes)", whole) : 0;
+  const size_t most = 28 + word.size() + 1 + subject.size() + 1 + 4 * text.size() + sizeof cut + 1;
   char* const start = buffer_.reserve_tail(most);
   char* out = start;
   memcpy(out, cached_prefix_, 19);
@@ -238,6 +284,8 @@ void LogWriter::event(std::string_view word, std::string_view subject, std::stri
   if (!text.empty()) {
     *out++ = ' ';
     out = escape_to(text, out);
+    memcpy(out, cut, static_cast<size_t>(cut_len));
+    out += cut_len;
   }
   *out++ = '\n';
   buffer_.size += static_cast<size_t>(out - start);
@@ -305,7 +353,7 @@ void LogWriter::flush() {
   }
   std::lock_guard<std::mutex> lock(file_->mu);
   file_->write_in_flight();  // Order: the batch in flight goes first.
-  if (!buffer_.empty()) file_->write_all(buffer_.data.get(), buffer_.size);
+  if (!buffer_.empty()) file_->write_capped(buffer_.data.get(), buffer_.size);
   buffer_.size = 0;
 }
 

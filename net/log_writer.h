@@ -24,6 +24,13 @@
 //   note - <text>                        the core's own decisions (kLog)
 //   stop <Name> <signal|request>         shutdown begins
 //
+// Bounds. An event's text longer than kTextBytesMax bytes is logged as its first
+// kTextBytesMax bytes, then "...(N bytes)" with its whole size: one client line of
+// 64 KiB costs about a kilobyte in each event that shows it, not 64 KiB (or 256 KiB
+// escaped). A file that would pass `max_file_bytes` (open()'s argument; 0: no cap) is
+// rotated at a line boundary: <Name>.log becomes <Name>.log.1 (an older .1 is
+// dropped) and a new <Name>.log begins; so a server's logs take at most twice the cap.
+//
 // Events are buffered; a ~100 ms timer, or more than 1 MiB of buffered text, hands
 // the buffer to libuv's threadpool to be written (the loop never waits for the
 // disk; the writing thread runs at a lower priority), one write in flight at a time
@@ -71,6 +78,7 @@ struct LogBytes {
 
 class LogWriter {
  public:
+  static constexpr size_t kTextBytesMax = 1024;
   static constexpr size_t kFlushBytes = 1u << 20;
   static constexpr size_t kMaxBufferedBytes = 64u << 20;
   static constexpr uint64_t kFlushIntervalMs = 100;
@@ -83,11 +91,13 @@ class LogWriter {
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;
 
-  // Creates `path` (appending when it exists) and starts the flush timer.
-  Result<bool> open(const std::string& path);
+  // Creates `path` (appending when it exists) and starts the flush timer. Past
+  // `max_file_bytes` (> 0) the file is rotated (see above).
+  Result<bool> open(const std::string& path, uint64_t max_file_bytes = 0);
 
   // Records one event at the current wall time (net/live_clock.h). `subject` is
-  // written as is (a connection id, a peer name: no white space); `text` is escaped.
+  // written as is (a connection id, a peer name: no white space); `text` is escaped,
+  // and cut past kTextBytesMax.
   void event(std::string_view word, std::string_view subject, std::string_view text = {});
 
   // Writes everything buffered to the file now, on this thread (after the write in

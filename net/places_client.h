@@ -24,6 +24,9 @@ struct PlacesConfig {
   int64_t connect_timeout_ms = 3'000;
   size_t max_body_bytes = 4u << 20;    // A longer answer is a failure, not a crash.
   size_t max_in_flight = 10'000;       // Past it, fetch fails at once ("too many requests").
+  // Connections at most (their descriptors count in the herd's budget, net/fd_budget.h);
+  // requests past it wait in curl for a free one (within timeout_ms).
+  size_t max_connections = 256;
   int64_t cache_s = 0;                 // --places-cache-s: 0 is off.
   size_t cache_max_entries = 10'000;
 };

@@ -81,7 +81,10 @@ void ServerHost::apply_reply(Effect& effect) {
   // Outside a batch the reply may be written at once: the floods go first.
   if (!conn->client->batching()) flush_links();
   if (effect.request == 0) {
-    conn->client->add_reply(std::move(effect.bytes));
+    const std::string& b = effect.bytes;
+    const bool echo = effect.conn == echo_conn_ && b.size() == echo_line_.size() + 3 && b.starts_with("? ") &&
+                      b.back() == '\n' && std::string_view(b).substr(2, echo_line_.size()) == echo_line_;
+    conn->client->add_reply(std::move(effect.bytes), echo ? echo_line_no_ : 0);
   } else if (!conn->client->fill(effect.request, effect.bytes)) {
     log_.event("drop", "c" + std::to_string(effect.conn), "unexpected " + effect.bytes);
   }
@@ -93,9 +96,13 @@ void ServerHost::apply_send(Effect& effect) {
     return;
   }
   const Conn* conn = find(effect.conn);
-  const int link = conn != nullptr ? conn->link : -1;
-  if (link < 0) return;  // Gone before its first message: nothing to count.
-  config_.faults->send(this, link, effect.conn, effect.traffic, std::move(effect.bytes));
+  if (conn == nullptr || conn->link < 0) {
+    // Gone already: the node counted it sent, so it is counted lost.
+    const int link = config_.faults->state().link_id(name(), config_.node.neighbours[static_cast<size_t>(effect.peer)]);
+    if (effect.traffic == Traffic::kProtocol && link >= 0) count_link(link, 0, 1);
+    return;
+  }
+  config_.faults->send(this, conn->link, effect.conn, effect.traffic, std::move(effect.bytes));
 }
 
 bool ServerHost::write_peer(ConnId id, Traffic traffic, std::string_view message) {
@@ -107,6 +114,7 @@ bool ServerHost::write_peer(ConnId id, Traffic traffic, std::string_view message
   }
   log_.event("send", label(*conn, id), message);
   if (protocol) ++conn->queued;
+  if (!conn->stream->has_buffered_output()) unflushed_.push_back(id);
   // Why buffer: one write per message was most of the herd's CPU; the server
   // flushes every link at the end of each read batch and loop iteration.
   conn->stream->buffer_output(message, true, protocol ? 1 : 0);
@@ -120,10 +128,18 @@ void ServerHost::count_link(int link, uint64_t written, uint64_t lost) {
   if (lost > 0) state.count_lost(link, lost);
 }
 
+// Why a list: walking every connection twice per loop iteration cost as much as the
+// work itself once thousands of clients were connected.
 void ServerHost::flush_links() {
-  for (auto& [id, conn] : conns_) {
-    if (conn.peer >= 0 && conn.stream != nullptr && conn.stream->has_buffered_output()) conn.stream->flush_output();
+  if (unflushed_.empty()) return;
+  std::vector<ConnId> ids;
+  ids.swap(unflushed_);
+  for (ConnId id : ids) {
+    Conn* conn = find(id);
+    if (conn != nullptr && conn->stream != nullptr && conn->stream->has_buffered_output()) conn->stream->flush_output();
   }
+  ids.clear();
+  if (unflushed_.empty()) unflushed_.swap(ids);  // Keeps the capacity.
 }
 
 void ServerHost::apply_dial(const Effect& effect) {
@@ -133,6 +149,7 @@ void ServerHost::apply_dial(const Effect& effect) {
   // because our writes are slow could deadlock two servers flooding each other.
   limits.max_output_bytes = SIZE_MAX;
   limits.backpressure_bytes = config_.link_max_queued_bytes;
+  limits.lines_per_turn = config_.peer_lines_per_turn;
   const ConnId id = next_conn_++;
   LineStream* stream = LineStream::create(loop_, this, id, limits);
   Conn& conn = conns_[id];
@@ -184,7 +201,7 @@ void ServerHost::on_connected(LineStream* stream, int status) {
     if (config_.node.auth.on()) in.nonce = random_nonce();  // The dialer's, for its hello.
     bound_socket_buffers(stream);
     stream->start_reading();
-    if (paused_) stream->hold_reading(true);
+    if (paused_) stream->set_paused(true);
   } else {
     why = std::string("connect ") + uv_strerror(status);
     conn->quiet = true;
@@ -211,6 +228,7 @@ void ServerHost::apply_link(const Effect& effect) {
     limits.max_line_bytes = config_.peer_max_line_bytes;
     limits.max_output_bytes = SIZE_MAX;
     limits.backpressure_bytes = config_.link_max_queued_bytes;
+    limits.lines_per_turn = config_.peer_lines_per_turn;
     if (conn->stream != nullptr) {
       conn->stream->set_limits(limits);
       bound_socket_buffers(conn->stream);

@@ -17,12 +17,6 @@
 
 namespace herd {
 
-struct ServerHost::Listener {
-  uv_tcp_t tcp;
-  ServerHost* owner;
-  ServerHost::Role role;
-};
-
 // Why both: a message buffered by an I/O callback is flushed by the check handle
 // right after the poll phase; one buffered by a timer (the fault layer's delays) by
 // the prepare handle, before the loop blocks in poll.
@@ -56,6 +50,7 @@ ServerHost::ServerHost(uv_loop_t* loop, ServerHostConfig config, PlacesClient* p
   for (size_t t = 0; t <= peers; ++t) {
     timers_.push_back(std::make_unique<Timer>(loop_, [this, t] { on_timer(static_cast<TimerId>(t)); }));
   }
+  idle_timer_ = std::make_unique<Timer>(loop_, [this] { close_idle_clients(); });
   flusher_ = new Flusher;
   flusher_->owner = this;
   uv_prepare_init(loop_, &flusher_->prepare);
@@ -71,13 +66,13 @@ ServerHost::ServerHost(uv_loop_t* loop, ServerHostConfig config, PlacesClient* p
 
 ServerHost::~ServerHost() {
   // REQUIRES: close() ran and the loop ran dry, so no stream refers to us.
-  HERD_ASSERT(listeners_[kClients].handle == nullptr && listeners_[kPeers].handle == nullptr);
+  HERD_ASSERT(!listeners_[kClients].listener && !listeners_[kPeers].listener);
   HERD_ASSERT(flusher_ == nullptr);
 }
 
 Result<bool> ServerHost::open(const struct sockaddr_storage& listen_address,
                               const struct sockaddr_storage* peer_address) {
-  Result<bool> opened = log_.open(config_.log_path);
+  Result<bool> opened = log_.open(config_.log_path, config_.log_max_bytes);
   if (!opened.ok()) return opened;
   log_.event("start", name(), std::to_string(getpid()));
   listeners_[kClients].wanted = true;
@@ -86,60 +81,12 @@ Result<bool> ServerHost::open(const struct sockaddr_storage& listen_address,
     listeners_[kPeers].wanted = true;
     listeners_[kPeers].address = *peer_address;
   }
+  if (config_.client_idle_ms > 0) idle_timer_->start(idle_sweep_ms(), idle_sweep_ms());
   return listen();
 }
 
 int ServerHost::peer_port() const {
   return listeners_[kPeers].wanted ? listeners_[kPeers].port : listeners_[kClients].port;
-}
-
-Result<bool> ServerHost::listen() {
-  for (Role role : {kClients, kPeers}) {
-    if (!listeners_[role].wanted) continue;
-    Result<bool> bound = listen_one(role);
-    if (!bound.ok()) {
-      close_listeners();
-      return bound;
-    }
-  }
-  return true;
-}
-
-// Binds the role's address and keeps the bound address there, so that a restart
-// binds the same port even when the first bind chose it.
-Result<bool> ServerHost::listen_one(Role role) {
-  ListenSpec& spec = listeners_[role];
-  auto* address = reinterpret_cast<struct sockaddr*>(&spec.address);
-  spec.handle = new Listener{{}, this, role};
-  uv_tcp_init(loop_, &spec.handle->tcp);
-  spec.handle->tcp.data = spec.handle;
-  int rc = uv_tcp_bind(&spec.handle->tcp, address, 0);
-  if (rc == 0) {
-    rc = uv_listen(reinterpret_cast<uv_stream_t*>(&spec.handle->tcp), config_.listen_backlog,
-                   &ServerHost::connection_cb);
-  }
-  if (rc != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&spec.handle->tcp), &ServerHost::listener_close_cb);
-    spec.handle = nullptr;
-    std::string message = "cannot listen on " + format_address(address) + ": " + uv_strerror(rc);
-    log_.event("note", "-", message);
-    return Error{message};
-  }
-  int length = sizeof spec.address;
-  uv_tcp_getsockname(&spec.handle->tcp, address, &length);
-  spec.port = address_port(address);
-  spec.text = format_address(address);
-  log_.event("listen", role == kPeers ? name() + "(peers)" : name(), spec.text);
-  return true;
-}
-
-// uv_close closes the sockets now: a connect from here on is refused.
-void ServerHost::close_listeners() {
-  for (ListenSpec& spec : listeners_) {
-    if (spec.handle == nullptr) continue;
-    uv_close(reinterpret_cast<uv_handle_t*>(&spec.handle->tcp), &ServerHost::listener_close_cb);
-    spec.handle = nullptr;
-  }
 }
 
 void ServerHost::set_peer_address(const std::string& neighbour, const struct sockaddr* address) {
@@ -192,6 +139,7 @@ void ServerHost::close(std::string_view why) {
   flush_links();
   close_everything("shutdown");
   for (auto& timer : timers_) timer->close();
+  idle_timer_->close();
   if (flusher_ != nullptr) {
     uv_close(reinterpret_cast<uv_handle_t*>(&flusher_->prepare), &Flusher::close_cb);
     uv_close(reinterpret_cast<uv_handle_t*>(&flusher_->check), &Flusher::close_cb);
@@ -237,16 +185,17 @@ void ServerHost::pause() {
   paused_ = true;
   flush_links();
   for (auto& [id, conn] : conns_) {
-    if (conn.stream != nullptr) conn.stream->hold_reading(true);
+    if (conn.stream != nullptr) conn.stream->set_paused(true);
   }
 }
 
 void ServerHost::resume() {
   if (!paused_) return;
   paused_ = false;
+  resumed_ms_ = uv_now(loop_);
   for (auto& [id, conn] : conns_) {
-    // A client held back by its own limits stays so: ClientConn re-holds as needed.
-    if (conn.stream != nullptr) conn.stream->hold_reading(false);
+    // A client held back by its own limits stays so (hold_reading is apart).
+    if (conn.stream != nullptr) conn.stream->set_paused(false);
   }
   std::vector<std::function<void()>> waiting = std::move(held_back_);
   held_back_.clear();
@@ -270,53 +219,14 @@ void ServerHost::reset_link(const std::string& neighbour) {
 LinkHostView ServerHost::link_view(int peer) const {
   LinkHostView v;
   const LinkMachine& link = node().link(peer);
-  v.conn_up = link.up();
+  // Up at the node and open here: a paused node may not have heard of a close yet.
+  v.conn_up = link.up() && conn_open(link.conn());
   v.sent = link.stats().sent;
   v.lost_at_node = link.stats().lost_down + link.stats().lost_full;
   for (const auto& [id, conn] : conns_) {
     if (conn.peer == peer) v.queued += conn.queued;
   }
   return v;
-}
-
-void ServerHost::connection_cb(uv_stream_t* server, int status) noexcept {
-  auto* listener = static_cast<Listener*>(server->data);
-  listener->owner->on_connection(listener->role, status);
-}
-
-void ServerHost::listener_close_cb(uv_handle_t* handle) noexcept {
-  delete static_cast<Listener*>(handle->data);
-}
-
-void ServerHost::on_connection(Role role, int status) {
-  if (status < 0) {
-    log_.event("note", "-", std::string("accept failed: ") + uv_strerror(status));
-    return;
-  }
-  LineStream::Limits limits;
-  limits.max_line_bytes = role == kPeers ? config_.peer_max_line_bytes : config_.client_max_line_bytes;
-  limits.max_output_bytes = config_.client_max_output_bytes;
-  const ConnId id = next_conn_++;
-  LineStream* stream = LineStream::create(loop_, this, id, limits);
-  int rc = stream->accept_from(reinterpret_cast<uv_stream_t*>(&listeners_[role].handle->tcp));
-  if (rc != 0) {
-    log_.event("note", "-", std::string("accept failed: ") + uv_strerror(rc));
-    return;  // The stream closes itself; no Conn refers to it.
-  }
-  if (client_count_ >= config_.max_clients) {
-    // Why accept then close: refusing to accept would leave it in the backlog.
-    log_.event("reject", "-", stream->remote_address() + " too-many-clients");
-    stream->close("too-many-clients");
-    return;
-  }
-  Conn& conn = conns_[id];
-  conn.stream = stream;
-  conn.peers_only = role == kPeers;
-  conn.client = std::make_unique<ClientConn>(id, stream, &log_);
-  ++client_count_;
-  log_.event("accept", conn.client->label(), stream->remote_address() + (role == kPeers ? " peers" : ""));
-  stream->start_reading();
-  if (paused_) stream->hold_reading(true);
 }
 
 void ServerHost::on_line(LineStream* stream, std::string_view line) {
@@ -335,10 +245,14 @@ void ServerHost::on_line(LineStream* stream, std::string_view line) {
     // A hello's handshake needs the acceptor's nonce (node/peer_auth.h).
     if ((in.flags & kFirstLine) && config_.node.auth.on()) in.nonce = random_nonce();
     conn->client->begin_batch();
+    echo_conn_ = stream->id();
+    echo_line_ = line;
+    echo_line_no_ = conn->client->lines_seen();
   } else {
     log_.event("recv", label(*conn, stream->id()), line);
   }
   feed(in);
+  echo_conn_ = 0;
 }
 
 void ServerHost::on_batch_end(LineStream* stream) {

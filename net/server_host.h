@@ -43,6 +43,7 @@
 
 #include "net/client_conn.h"
 #include "net/line_stream.h"
+#include "net/listener.h"
 #include "net/log_writer.h"
 #include "net/uv_timer.h"
 #include "node/driver.h"
@@ -58,17 +59,27 @@ struct ServerHostConfig {
   NodeConfig node;            // Name, sorted neighbours, seed, link timings, sync.
   int node_index = 0;         // The NodeDriver's index (a trace's node number).
   std::string log_path;
+  uint64_t log_max_bytes = 0;  // Past it the log file is rotated (LogWriter); 0: no cap.
   size_t max_clients = 20'000;
+  // A client that for this long sends nothing, takes none of its replies and waits for
+  // no Places answer is closed ("close c7 idle-timeout"); 0: never.
+  uint64_t client_idle_ms = 60'000;
   size_t client_max_line_bytes = 64 * 1024;
   size_t client_max_output_bytes = 4u << 20;
   size_t link_max_queued_bytes = 16u << 20;
   size_t peer_max_line_bytes = 256 * 1024;  // An AT line from a 64 KiB IAMAT, in a sync REC.
+  // Lines handled per connection per loop iteration (LineStream): a client's few, so
+  // one pipelining client cannot starve the others; a peer's more, since every
+  // client update becomes a message on every link.
+  size_t client_lines_per_turn = LineStream::kLinesPerTurn;
+  size_t peer_lines_per_turn = 1024;
   int listen_backlog = 1024;
   LiveFaults* faults = nullptr;  // The herd's fault layer, if any.
 };
 
 class ServerHost final : private LineStream::Handler {
  public:
+
   ServerHost(uv_loop_t* loop, ServerHostConfig config, PlacesClient* places);
   ~ServerHost() override;
   ServerHost(const ServerHost&) = delete;
@@ -120,7 +131,6 @@ class ServerHost final : private LineStream::Handler {
   bool conn_open(ConnId conn) const;
 
  private:
-  struct Listener;
   struct Flusher;
   enum Role { kClients = 0, kPeers = 1 };
   struct ListenSpec {
@@ -128,7 +138,7 @@ class ServerHost final : private LineStream::Handler {
     struct sockaddr_storage address{};  // As bound (its real port), after the first bind.
     int port = 0;
     std::string text;
-    Listener* handle = nullptr;  // Freed by its close callback.
+    std::unique_ptr<Listener> listener;
   };
   struct Conn {
     LineStream* stream = nullptr;
@@ -142,12 +152,14 @@ class ServerHost final : private LineStream::Handler {
     std::unique_ptr<ClientConn> client;  // While it is a client connection.
   };
 
-  static void connection_cb(uv_stream_t* server, int status) noexcept;
-  static void listener_close_cb(uv_handle_t* handle) noexcept;
-  Result<bool> listen();
+  // Listening and accepting (net/server_accept.cc).
+  Result<bool> listen();  // Every wanted listener that is not listening.
   Result<bool> listen_one(Role role);
   void close_listeners();
-  void on_connection(Role role, int status);
+  void on_connection(Role role, int fd);
+  void accept_failed(int status, bool backing_off);
+  void close_idle_clients();
+  uint64_t idle_sweep_ms() const;
   Conn* find(ConnId id);
   const Conn* find(ConnId id) const;
   std::string label(const Conn& conn, ConnId id) const;
@@ -188,7 +200,15 @@ class ServerHost final : private LineStream::Handler {
   std::vector<struct sockaddr_storage> peer_addresses_;  // By peer index.
   std::vector<std::string> last_dial_error_;             // By peer index: logs each change.
   std::vector<std::unique_ptr<Timer>> timers_;           // By TimerId.
+  std::unique_ptr<Timer> idle_timer_;    // Sweeps idle clients.
+  uint64_t accept_failures_ = 0;         // In the current burst.
+  uint64_t resumed_ms_ = 0;              // uv_now() at the last resume: idle counts from it.
   std::map<ConnId, Conn> conns_;
+  std::vector<ConnId> unflushed_;  // Peer connections with buffered output.
+  // The client line being fed (on_line), so a reply echoing it is known as such.
+  ConnId echo_conn_ = 0;
+  std::string_view echo_line_;
+  uint64_t echo_line_no_ = 0;
   size_t client_count_ = 0;
   ConnId next_conn_ = 1;
   // While paused: inputs held back, in order (bounded: at most one per Places request

@@ -5,7 +5,10 @@
 namespace herd {
 
 FaultChannel::FaultChannel(FaultState* state, size_t max_held)
-    : state_(state), max_held_(max_held), held_(static_cast<size_t>(state->link_count()), 0) {}
+    : state_(state),
+      max_held_(max_held),
+      held_(static_cast<size_t>(state->link_count()), 0),
+      held_protocol_(held_.size(), 0) {}
 
 ChannelCopies FaultChannel::offer(int link, Traffic traffic, uint64_t bytes, int64_t now_ns) {
   ChannelCopies c;
@@ -33,6 +36,7 @@ ChannelCopies FaultChannel::offer(int link, Traffic traffic, uint64_t bytes, int
       continue;
     } else {
       ++held;
+      if (traffic == Traffic::kProtocol) ++held_protocol_[static_cast<size_t>(link)];
     }
     c.delay_ns[c.count++] = total;
   }
@@ -44,6 +48,10 @@ bool FaultChannel::due(int link, Traffic traffic, bool conn_open) {
   HERD_ASSERT(held > 0);
   --held;
   const bool protocol = traffic == Traffic::kProtocol;
+  if (protocol) {
+    HERD_ASSERT(held_protocol_[static_cast<size_t>(link)] > 0);
+    --held_protocol_[static_cast<size_t>(link)];
+  }
   if (state_->blocked(link)) {
     if (protocol) state_->count_cut(link);
     return false;

@@ -47,13 +47,16 @@ class FaultChannel {
   void closed(int link, int64_t now_ns) { state_->reset_pacing(link, now_ns); }
 
   size_t held(int link) const { return held_[static_cast<size_t>(link)]; }
+  // Of those, protocol copies: the ones FaultState's counters cover (status's queued).
+  size_t held_protocol(int link) const { return held_protocol_[static_cast<size_t>(link)]; }
   FaultState& state() { return *state_; }
   const FaultState& state() const { return *state_; }
 
  private:
   FaultState* state_;
   size_t max_held_;
-  std::vector<uint32_t> held_;  // By link id.
+  std::vector<uint32_t> held_;           // By link id.
+  std::vector<uint32_t> held_protocol_;  // By link id.
 };
 
 }  // namespace herd

@@ -12,7 +12,7 @@ namespace herd {
 Node::Node(NodeConfig config)
     : config_(std::move(config)),
       rng_(derive(config_.seed, config_.name)),
-      records_(config_.max_records),
+      records_(config_.max_records, config_.max_record_bytes),
       sync_(config_.sync, static_cast<int>(config_.neighbours.size())) {
   HERD_ASSERT(std::is_sorted(config_.neighbours.begin(), config_.neighbours.end()));
   HERD_ASSERT(std::adjacent_find(config_.neighbours.begin(), config_.neighbours.end()) ==
@@ -220,7 +220,17 @@ void Node::iamat(ConnId conn, std::string_view line, Now now, Effects* out) {
   at.append(" ").append(f[1]).append(" ").append(f[2]).append(" ").append(f[3]);
   std::optional<AtFields> fields = parse_at_line(at);
   HERD_ASSERT(fields);  // Every field was validated above.
-  switch (records_.offer(*fields)) {
+  if (from_the_future(*t, now)) {
+    ++counters_.future;
+    log("IAMAT from the future: " + std::string(f[1]) + "'s client time " + std::string(f[3]) +
+            " is more than " + std::to_string(config_.max_clock_skew_ns / kNsPerSec) +
+            " s ahead of this server's clock; answered, not stored",
+        out);
+    at.push_back('\n');
+    return reply(conn, 0, std::move(at), out);
+  }
+  const RecordTable::Offer offered = records_.offer(*fields);
+  switch (offered) {
     case RecordTable::Offer::kStored:
       note_offer(StoredVia::kClient, true, -1, 0, records_.find(fields->client)->at_line());
       flood(at, 1, -1, now, out);
@@ -228,10 +238,9 @@ void Node::iamat(ConnId conn, std::string_view line, Now now, Effects* out) {
     case RecordTable::Offer::kStale:
       break;
     case RecordTable::Offer::kFull:
+    case RecordTable::Offer::kFullBytes:
       ++counters_.table_full;
-      log("record table full (" + std::to_string(records_.max_records()) +
-              " clients): IAMAT refused",
-          out);
+      log(full_text(offered) + ": IAMAT refused", out);
       return invalid(conn, line, out);
   }
   at.push_back('\n');
@@ -291,9 +300,18 @@ void Node::flood_in(int peer, std::string_view message, Now now, Effects* out) {
 
 void Node::offer_from_peer(int peer, const AtFields& fields, StoredVia via, int hops, Now now,
                            Effects* out) {
+  if (from_the_future(fields.time_ns, now)) {
+    ++counters_.future;
+    log("record from " + config_.neighbours[static_cast<size_t>(peer)] + " with client time " +
+            std::string(fields.time_text) + " more than " + std::to_string(config_.max_clock_skew_ns / kNsPerSec) +
+            " s ahead: not stored",
+        out);
+    return;
+  }
   // Most floods arrive stale (every server hears each update once per link), so
   // the record is only copied when the table stores it.
-  switch (records_.offer(fields)) {
+  const RecordTable::Offer offered = records_.offer(fields);
+  switch (offered) {
     case RecordTable::Offer::kStored:
       if (via == StoredVia::kFlood) ++counters_.floods_stored;
       note_offer(via, true, peer, hops, records_.find(fields.client)->at_line());
@@ -309,7 +327,23 @@ void Node::offer_from_peer(int peer, const AtFields& fields, StoredVia via, int 
               " dropped",
           out);
       break;
+    case RecordTable::Offer::kFullBytes:
+      ++counters_.table_full;
+      log(full_text(offered) + ": record from " + config_.neighbours[static_cast<size_t>(peer)] + " dropped", out);
+      break;
   }
+}
+
+bool Node::from_the_future(int64_t time_ns, Now now) const {
+  if (config_.max_clock_skew_ns <= 0) return false;
+  return static_cast<__int128>(time_ns) - now.wall_ns > config_.max_clock_skew_ns;
+}
+
+std::string Node::full_text(RecordTable::Offer full) const {
+  if (full == RecordTable::Offer::kFullBytes) {
+    return "record table full (" + std::to_string(records_.max_bytes()) + " bytes)";
+  }
+  return "record table full (" + std::to_string(records_.max_records()) + " clients)";
 }
 
 void Node::note_offer(StoredVia via, bool stored, int peer, int hops, std::string_view at_line) {

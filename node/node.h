@@ -31,6 +31,11 @@ struct NodeConfig {
   std::string name;
   std::vector<std::string> neighbours;  // Sorted, unique: peer i is neighbours[i].
   size_t max_records = 2'000'000;       // Clients remembered; past it, new clients get '?'.
+  size_t max_record_bytes = 256u << 20; // Their records' bytes (RecordTable::bytes()): the same.
+  // A record whose client time is more than this ahead of the server's wall clock is
+  // answered but neither stored nor flooded (a client's clock far in the future would
+  // pin its location for good); from a neighbour, it is not stored. 0: no bound.
+  int64_t max_clock_skew_ns = 86'400'000'000'000;
   size_t max_pending_places = 10'000;   // Places requests in flight; past it, UNKNOWN_ERROR.
   PlacesApi places_api = PlacesApi::kLegacy;
   uint64_t seed = 1;   // The node's Rng is derive(seed, name): backoff jitter, sync choices.
@@ -43,6 +48,7 @@ struct NodeCounters {
   uint64_t iamat = 0, whatsat = 0, invalid = 0;
   uint64_t floods_in = 0, floods_stored = 0, floods_stale = 0, floods_bad = 0;
   uint64_t floods_out = 0, table_full = 0;
+  uint64_t future = 0;     // Records refused for a client time past max_clock_skew_ns.
   uint64_t peer_bad = 0;   // Lines on a link that are no message of the protocol.
   uint64_t ignored = 0;    // Inputs fed while the node was off.
   uint64_t stores = 0;     // Records stored, however they came.
@@ -103,6 +109,9 @@ class Node final : private SyncHost {
   void offer_from_peer(int peer, const AtFields& fields, StoredVia via, int hops, Now now,
                        Effects* out);
   void flood(std::string_view at_line, int hops, int except_peer, Now now, Effects* out);
+  // Whether client time `time_ns` is more than max_clock_skew_ns ahead of `now`.
+  bool from_the_future(int64_t time_ns, Now now) const;
+  std::string full_text(RecordTable::Offer full) const;  // "record table full (N clients)".
   void note_offer(StoredVia via, bool stored, int peer, int hops, std::string_view at_line);
   int link_of(ConnId conn) const;
   static void reply(ConnId conn, RequestId request, std::string bytes, Effects* out);

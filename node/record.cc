@@ -155,6 +155,15 @@ void RecordTable::grow() {
   }
 }
 
+RecordTable::Offer RecordTable::room_for(const Record* out, size_t in_line_bytes) const {
+  if (out == nullptr && size_ >= max_records_) return Offer::kFull;
+  const size_t in = record_cost(in_line_bytes);
+  const size_t freed = out == nullptr ? 0 : record_cost(out->at_line().size());
+  // A record that does not grow always fits where its older one was.
+  if (in > freed && bytes_ - freed + in > max_bytes_) return Offer::kFullBytes;
+  return Offer::kStored;
+}
+
 RecordTable::Offer RecordTable::offer(const AtFields& f) {
   // Keep the load at most one half, so probes stay short.
   if ((size_ + 1) * 2 > slots_.size()) grow();
@@ -162,15 +171,18 @@ RecordTable::Offer RecordTable::offer(const AtFields& f) {
   Record& slot = slots_[slot_of(f.client, h)];
   if (slot.block_) {
     if (!newer(f, slot)) return Offer::kStale;
+    if (Offer room = room_for(&slot, f.line.size()); room != Offer::kStored) return room;
     Record fresh(f);
     account(&slot, fresh);
+    bytes_ = bytes_ - record_cost(slot.at_line().size()) + record_cost(f.line.size());
     slot = std::move(fresh);
     return Offer::kStored;
   }
-  if (size_ >= max_records_) return Offer::kFull;
+  if (Offer room = room_for(nullptr, f.line.size()); room != Offer::kStored) return room;
   slot = Record(f);
   account(nullptr, slot);
   ++size_;
+  bytes_ += record_cost(f.line.size());
   return Offer::kStored;
 }
 
@@ -178,15 +190,18 @@ RecordTable::Offer RecordTable::offer(Record record) {
   HERD_ASSERT(record.block_);
   if ((size_ + 1) * 2 > slots_.size()) grow();
   Record& slot = slots_[slot_of(record.client(), record.client_hash())];
+  const size_t line_bytes = record.at_line().size();
   if (slot.block_) {
     if (!record.newer_than(slot)) return Offer::kStale;
+    if (Offer room = room_for(&slot, line_bytes); room != Offer::kStored) return room;
     account(&slot, record);
-  } else if (size_ >= max_records_) {
-    return Offer::kFull;
+    bytes_ -= record_cost(slot.at_line().size());
   } else {
+    if (Offer room = room_for(nullptr, line_bytes); room != Offer::kStored) return room;
     account(nullptr, record);
     ++size_;
   }
+  bytes_ += record_cost(line_bytes);
   slot = std::move(record);
   return Offer::kStored;
 }
@@ -203,6 +218,7 @@ void RecordTable::clear() {
   digests_.clear();
   digests_.shrink_to_fit();
   size_ = 0;
+  bytes_ = 0;
 }
 
 void RecordTable::for_each_in(const std::vector<char>& buckets,

@@ -72,7 +72,12 @@ uint32_t tie_hash(std::string_view origin, std::string_view location);
 uint64_t record_digest(std::string_view client, int64_t time_ns, std::string_view origin,
                        std::string_view location);
 
-// The newest record per client, at most `max_records` clients. Open addressing with
+// The newest record per client, at most `max_records` clients and `max_bytes` bytes,
+// a record costing record_cost() (its AT line and kRecordOverheadBytes: the block's
+// header and its share of the slot array). At either bound a record of a new client
+// is refused (kFull, kFullBytes); so is a newer record of a known client that would
+// take the table past max_bytes (a record may grow: its location and origin are up
+// to 64 KiB each). Open addressing with
 // linear probing over a power-of-two array of records; records are never removed
 // one by one (only clear()), so no tombstones are needed.
 //
@@ -80,12 +85,16 @@ uint64_t record_digest(std::string_view client, int64_t time_ns, std::string_vie
 // buckets (a client's bucket is the top byte of its hash): the XOR of their
 // record_digest()s and their count. Two tables hold the same records exactly when
 // (barring a 64-bit collision) every bucket agrees; the sync protocol compares them.
+constexpr size_t kRecordOverheadBytes = 48;
+inline size_t record_cost(size_t at_line_bytes) { return at_line_bytes + kRecordOverheadBytes; }
+
 class RecordTable {
  public:
   static constexpr int kBuckets = 256;
-  explicit RecordTable(size_t max_records) : max_records_(max_records) {}
+  explicit RecordTable(size_t max_records, size_t max_bytes = SIZE_MAX)
+      : max_records_(max_records), max_bytes_(max_bytes) {}
 
-  enum class Offer { kStored, kStale, kFull };
+  enum class Offer { kStored, kStale, kFull, kFullBytes };
   // Stores the record when it is newer than the client's current one (or the client
   // is new and the table has room). Allocates only when it stores.
   Offer offer(const AtFields& fields);
@@ -94,6 +103,8 @@ class RecordTable {
   const Record* find(std::string_view client) const;
   size_t size() const { return size_; }
   size_t max_records() const { return max_records_; }
+  size_t bytes() const { return bytes_; }  // The sum of the records' record_cost().
+  size_t max_bytes() const { return max_bytes_; }
   void clear();
 
   // Visits every record in client-id byte order (never hash order: determinism).
@@ -120,8 +131,14 @@ class RecordTable {
   // Takes `out` (may be empty) out of its bucket's digest and puts `in` into it.
   void account(const Record* out, const Record& in);
 
+  // Whether `in` may take the place of `out` (empty for a new client) within the
+  // bounds; kStored when so.
+  Offer room_for(const Record* out, size_t in_line_bytes) const;
+
   size_t max_records_;
+  size_t max_bytes_;
   size_t size_ = 0;
+  size_t bytes_ = 0;
   std::vector<Record> slots_;  // Empty records (null blocks) are free slots.
   std::vector<Digest> digests_;  // kBuckets, allocated with the first record.
 };

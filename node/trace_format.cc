@@ -72,6 +72,8 @@ void append_node(std::string& out, const NodeConfig& c) {
   out += ",\"neighbours\":";
   append_names(out, c.neighbours);
   num("max_records", c.max_records);
+  num("max_record_bytes", c.max_record_bytes);
+  num("max_clock_skew_ns", c.max_clock_skew_ns);
   num("max_pending_places", c.max_pending_places);
   out += c.places_api == PlacesApi::kNew ? ",\"places_api\":\"new\"" : ",\"places_api\":\"legacy\"";
   num("seed", c.seed);
@@ -188,15 +190,20 @@ std::string read_sync(const Value& v, SyncConfig* s) {
 std::string read_node(const Value& n, NodeConfig* c) {
   auto name = string_of(n, "name");
   auto records = uint_of(n, "max_records");
+  auto record_bytes = uint_of(n, "max_record_bytes");
+  auto skew = int_of(n, "max_clock_skew_ns");
   auto pending = uint_of(n, "max_pending_places");
   auto api = string_of(n, "places_api");
   auto seed = uint_of(n, "seed");
-  if (!name || !records || !pending || !api || !seed || !n.HasMember("neighbours") || !n["neighbours"].IsArray() ||
-      !n.HasMember("link") || !n.HasMember("sync")) {
-    return "need name, neighbours, max_records, max_pending_places, places_api, seed, link, sync";
+  if (!name || !records || !record_bytes || !skew || !pending || !api || !seed || !n.HasMember("neighbours") ||
+      !n["neighbours"].IsArray() || !n.HasMember("link") || !n.HasMember("sync")) {
+    return "need name, neighbours, max_records, max_record_bytes, max_clock_skew_ns, max_pending_places, "
+           "places_api, seed, link, sync";
   }
   if (!is_name(*name)) return "name: " + json_bytes(*name) + " is not a name (no white space, 1..64 bytes)";
+  if (*skew < 0) return "max_clock_skew_ns: must be an integer >= 0";
   c->name = *name, c->max_records = *records, c->max_pending_places = *pending, c->seed = *seed;
+  c->max_record_bytes = *record_bytes, c->max_clock_skew_ns = *skew;
   if (*api != "legacy" && *api != "new") return "places_api: must be legacy or new";
   c->places_api = *api == "new" ? PlacesApi::kNew : PlacesApi::kLegacy;
   for (const Value& peer : n["neighbours"].GetArray()) {

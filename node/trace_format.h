@@ -11,7 +11,8 @@
 //      "topology":{"name":..,"nodes":[{"name":..,"host":..,"port":..}],"links":[[a,b]]},
 //      "nodes":[NODE, ...]}   ("seed" and "scenario" only when known; "auth" only when
 //                              the herd's peers authenticated: replay needs the secret)
-//     NODE: {"name":"n0","neighbours":["n1","n4"],"max_records":N,"max_pending_places":N,
+//     NODE: {"name":"n0","neighbours":["n1","n4"],"max_records":N,"max_record_bytes":N,
+//            "max_clock_skew_ns":N,"max_pending_places":N,
 //            "places_api":"legacy"|"new","seed":N,
 //            "link":{"backoff_min_ns":N,"backoff_max_ns":N,"hello_timeout_ns":N,
 //                    "heartbeat_ns":N,"suspect_ns":N,"idle_timeout_ns":N},

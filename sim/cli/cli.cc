@@ -18,6 +18,8 @@ const char kServeOptionsHelp[] =
     "  --topology FILE       the herd's topology (default: topologies/cs131-spring21.json\n"
     "                        in the current directory, else next to the executable)\n"
     "  --log-dir DIR         one log file per server, DIR/<Name>.log (default: logs)\n"
+    "  --log-max-mb N        past N MiB a log file is renamed <Name>.log.1 (replacing an\n"
+    "                        older one) and a new one begun (default: 256; 0: no cap)\n"
     "  --port-base N         server i (in file order) listens on N+i; 0 binds ephemeral\n"
     "                        ports (herd run only); default: the topology's ports\n"
     "  --host ADDR           listen on and dial ADDR for every server (default: each\n"
@@ -26,6 +28,13 @@ const char kServeOptionsHelp[] =
     "                        client port carries clients only (default: a node's\n"
     "                        \"peer_port\" in the topology, else the client port)\n"
     "  --max-clients N       client connections per server (default: 20000)\n"
+    "  --client-idle-s N     close a client (or admin) connection idle for N seconds:\n"
+    "                        nothing sent, no reply taken, no Places answer awaited\n"
+    "                        (default: 60; 0: never)\n"
+    "  --max-record-mb N     the bytes of one server's records, in MiB (default: 256);\n"
+    "                        past it a new client's IAMAT is answered '?'\n"
+    "  --max-clock-skew-s N  a client time more than N s ahead of the server's clock is\n"
+    "                        answered but not stored or flooded (default: 86400; 0: none)\n"
     "  --places-url URL      Places Nearby Search endpoint (default: Google's)\n"
     "  --places-api API      legacy (GET nearbysearch/json, default) or new (POST\n"
     "                        places:searchNearby)\n"
@@ -175,6 +184,10 @@ Result<bool> check_admin_port(const ServeOptions& options, const Topology& topol
 namespace {
 
 constexpr int64_t kPlacesCacheSecondsMax = 365 * 86'400;
+constexpr int64_t kRecordMbMax = 1 << 20;                 // A TiB: more is a typo.
+constexpr int64_t kLogMbMax = 1 << 20;
+constexpr int64_t kClientIdleSecondsMax = 7 * 86'400;
+constexpr int64_t kClockSkewSecondsMax = 100LL * 365 * 86'400;  // A century.
 
 using Setter = std::function<Result<bool>(std::string_view flag, const std::string& value,
                                           ServeOptions* options)>;
@@ -267,6 +280,34 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"--max-clients",
        [](auto f, auto& v, auto* o) {
          return set_int(f, v, 1, 10'000'000, &o->host.max_clients);
+       }},
+      {"--client-idle-s",
+       [](auto f, auto& v, auto* o) {
+         uint64_t s = 0;
+         Result<bool> set = set_int(f, v, 0, kClientIdleSecondsMax, &s);
+         o->host.client_idle_ms = s * 1000;
+         return set;
+       }},
+      {"--log-max-mb",
+       [](auto f, auto& v, auto* o) {
+         uint64_t mb = 0;
+         Result<bool> set = set_int(f, v, 0, kLogMbMax, &mb);
+         o->host.log_max_bytes = mb << 20;
+         return set;
+       }},
+      {"--max-record-mb",
+       [](auto f, auto& v, auto* o) {
+         size_t mb = 0;
+         Result<bool> set = set_int(f, v, 1, kRecordMbMax, &mb);
+         o->host.max_record_bytes = mb << 20;
+         return set;
+       }},
+      {"--max-clock-skew-s",
+       [](auto f, auto& v, auto* o) {
+         int64_t s = 0;
+         Result<bool> set = set_int(f, v, 0, kClockSkewSecondsMax, &s);
+         o->host.max_clock_skew_ns = s * kNsPerSec;
+         return set;
        }},
       {"--record",
        [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->record_path); }},

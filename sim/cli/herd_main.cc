@@ -23,6 +23,7 @@
 #include "sim/cli/live_run.h"
 #include "sim/cli/scenario_file.h"
 #include "sim/cli/serve_checks.h"
+#include "sim/cli/serve_fds.h"
 #include "sim/cli/sim_cli.h"
 #include "sim/trace.h"
 #include "crypto/sodium_mac.h"
@@ -117,14 +118,6 @@ std::string default_topology_path() {
   return relative;  // Let the loader's error name the path we tried.
 }
 
-void raise_fd_limit() {
-  // Why: a herd serves thousands of clients; the soft limit is often 1024.
-  struct rlimit limit;
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
-  limit.rlim_cur = limit.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &limit);
-}
-
 void close_loop(uv_loop_t* loop) {
   if (uv_loop_close(loop) == 0) return;
   // Stragglers are a bug elsewhere; close them rather than leak the loop.
@@ -159,7 +152,7 @@ Result<std::unique_ptr<TraceWriter>> open_live_trace(const ServeOptions& options
 
 // Hosts `hosted` on one loop until a signal; the exit status.
 int serve(Topology topology, std::vector<std::string> hosted, ServeOptions options) {
-  raise_fd_limit();
+  if (!fit_descriptors(raise_fd_limit(), topology, hosted, &options.host)) return 1;
   signal(SIGPIPE, SIG_IGN);  // Why: a write to a closed peer must be an error value.
   // Why: with stdin closed, fd 0 would go to the next descriptor opened (libuv's own
   // pipes among them), which the stdin console would then read.

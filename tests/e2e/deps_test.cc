@@ -112,7 +112,7 @@ TEST_CASE("deps: apt-get fails: make fails and names the packages to install by 
 TEST_CASE("fuzz-deps: no clang at all: clang and its runtimes are installed") {
   TempDir dir;
   const MakeResult r =
-      make_deps(stand_ins(dir, "libuv libcurl RapidJSON", 0) + "FUZZ_CXX=" + dir.path() + "/no-clang++", "fuzz-deps");
+      make_deps(stand_ins(dir, "libuv libcurl RapidJSON libsodium", 0) + "FUZZ_CXX=" + dir.path() + "/no-clang++", "fuzz-deps");
   CHECK(r.code == 0);
   CHECK(r.output.find("herd: missing Debian packages: clang libclang-rt-dev\n") != std::string::npos);
   CHECK(read_text_file(dir.path() + "/apt.log") == "update -q\ninstall -y -q clang libclang-rt-dev\n");
@@ -120,13 +120,13 @@ TEST_CASE("fuzz-deps: no clang at all: clang and its runtimes are installed") {
 
 TEST_CASE("fuzz-deps: clang without its runtimes gets the runtimes of its own version; nothing when all is there") {
   TempDir dir;
-  const MakeResult r = make_deps(stand_ins(dir, "libuv libcurl RapidJSON", 0) + clang_stand_in(dir, false), "fuzz-deps");
+  const MakeResult r = make_deps(stand_ins(dir, "libuv libcurl RapidJSON libsodium", 0) + clang_stand_in(dir, false), "fuzz-deps");
   CHECK(r.code == 0);
   CHECK(r.output.find("herd: missing Debian packages: libclang-rt-14-dev\n") != std::string::npos);
   CHECK(read_text_file(dir.path() + "/apt.log") == "update -q\ninstall -y -q libclang-rt-14-dev\n");
 
   TempDir all;
-  const MakeResult none = make_deps(stand_ins(all, "libuv libcurl RapidJSON", 0) + clang_stand_in(all, true), "fuzz-deps");
+  const MakeResult none = make_deps(stand_ins(all, "libuv libcurl RapidJSON libsodium", 0) + clang_stand_in(all, true), "fuzz-deps");
   CHECK(none.code == 0);
   CHECK(none.output.empty());
   CHECK(read_text_file(all.path() + "/apt.log").empty());
@@ -134,12 +134,12 @@ TEST_CASE("fuzz-deps: clang without its runtimes gets the runtimes of its own ve
 
 TEST_CASE("fuzz-deps: apt-get fails: make fails and names the packages; the libraries come first") {
   TempDir dir;
-  const MakeResult r = make_deps(stand_ins(dir, "libuv libcurl RapidJSON", 100) + clang_stand_in(dir, false), "fuzz-deps");
+  const MakeResult r = make_deps(stand_ins(dir, "libuv libcurl RapidJSON libsodium", 100) + clang_stand_in(dir, false), "fuzz-deps");
   CHECK(r.code != 0);
   CHECK(r.output.find("herd: apt-get failed; install by hand: libclang-rt-14-dev\n") != std::string::npos);
 
   TempDir libs;
-  const MakeResult both = make_deps(stand_ins(libs, "libuv libcurl", 0) + clang_stand_in(libs, false), "fuzz-deps");
+  const MakeResult both = make_deps(stand_ins(libs, "libuv libcurl libsodium", 0) + clang_stand_in(libs, false), "fuzz-deps");
   CHECK(both.code == 0);
   CHECK(read_text_file(libs.path() + "/apt.log") ==
         "update -q\ninstall -y -q rapidjson-dev\nupdate -q\ninstall -y -q libclang-rt-14-dev\n");

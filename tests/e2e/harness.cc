@@ -9,6 +9,7 @@
 #include <spawn.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -204,6 +205,12 @@ bool HerdProcess::start(const std::vector<std::string>& args, int ready_timeout_
                   : in_fds[0] >= 0 ? in_fds[0]
                                    : ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+    if (nofile_hard_ > 0) {
+      struct rlimit rl;
+      rl.rlim_cur = nofile_soft_;
+      rl.rlim_max = nofile_hard_;
+      if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) ::_exit(126);
+    }
     ::execve(argv[0], argv.data(), envp.data());
     const char msg[] = "herd e2e: execve failed\n";
     (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
@@ -400,6 +407,20 @@ bool HerdRun::start(const std::vector<std::string>& extra, int ready_timeout_ms)
   args.insert(args.end(), extra.begin(), extra.end());
   return herd.start(args, ready_timeout_ms);
 }
+
+namespace {
+
+int64_t status_kb(pid_t pid, std::string_view key) {
+  const std::string text = read_text_file("/proc/" + std::to_string(pid) + "/status");
+  const size_t at = text.find("\n" + std::string(key) + ":");
+  if (at == std::string::npos) return -1;
+  return std::strtoll(text.c_str() + at + key.size() + 2, nullptr, 10);
+}
+
+}  // namespace
+
+int64_t rss_kb(pid_t pid) { return status_kb(pid, "VmRSS"); }
+int64_t peak_rss_kb(pid_t pid) { return status_kb(pid, "VmHWM"); }
 
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -88,6 +88,12 @@ class HerdProcess {
   // interactive shell: another process group of its session is in the foreground.
   // write_stdin() then types into that terminal.
   void use_background_tty() { want_background_tty_ = true; }
+  // Before start(): the child's RLIMIT_NOFILE becomes soft/hard (set between fork and
+  // exec), so that a test can give the herd few descriptors without losing its own.
+  void set_nofile_limit(uint64_t soft, uint64_t hard) {
+    nofile_soft_ = soft;
+    nofile_hard_ = hard;
+  }
 
   // SIGTERM, then up to `term_timeout_ms` for the exit, then SIGKILL. Returns how the
   // child ended; harmless when it already ended (returns that status again).
@@ -111,6 +117,7 @@ class HerdProcess {
                                  // master side of its terminal.
   bool want_stdin_pipe_ = false;
   bool want_background_tty_ = false;
+  uint64_t nofile_soft_ = 0, nofile_hard_ = 0;  // 0: inherited.
   std::thread reader_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -204,6 +211,7 @@ struct BatchRun {
   ExitStatus status;
   std::string out, err;
   bool timed_out = false;
+  int64_t max_rss_kb = 0;  // The child's peak resident memory (wait4's ru_maxrss).
 };
 struct BatchOptions {
   // As root, run the child as user and group 65534 ("nobody"), so that file
@@ -227,5 +235,10 @@ bool wait_for_record(int port, std::string_view id, std::string_view at_line,
                      int timeout_ms, std::string* last = nullptr);
 
 std::string read_text_file(const std::string& path);  // Empty when unreadable.
+
+// A process's resident memory now (VmRSS) and at its peak (VmHWM), in KiB, from
+// /proc/<pid>/status; -1 when unreadable.
+int64_t rss_kb(pid_t pid);
+int64_t peak_rss_kb(pid_t pid);
 
 }  // namespace herd::e2e

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,8 +96,10 @@ BatchRun run_herd(const std::vector<std::string>& args, int timeout_ms, const Ba
   result.timed_out = !drain_both(out_pipe[0], err_pipe[0], &result.out, &result.err, deadline);
   if (result.timed_out) ::kill(pid, SIGKILL);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  struct rusage usage {};
+  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
+  result.max_rss_kb = usage.ru_maxrss;
   ::close(out_pipe[0]);
   ::close(err_pipe[0]);
   if (WIFEXITED(status)) {

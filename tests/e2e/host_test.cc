@@ -22,96 +22,13 @@
 #include "net/herd_host.h"
 #include "node/topology.h"
 #include "tests/e2e/harness.h"
+#include "tests/e2e/host_thread.h"
 
 namespace herd {
 namespace {
 
 using e2e::Client;
 using e2e::TempDir;
-
-Topology topology(const std::string& json) {
-  Result<Topology> parsed = parse_topology(json, "test.json");
-  REQUIRE_MESSAGE(parsed.ok(), (parsed.ok() ? "" : parsed.error()));
-  return parsed.value();
-}
-
-// A HerdHost on a loop running in its own thread; stop() ends it and reports how
-// the loop closed.
-class HostThread {
- public:
-  HostThread(Topology topo, std::vector<std::string> hosted, HostOptions options)
-      : topo_(std::move(topo)), hosted_(std::move(hosted)), options_(std::move(options)) {}
-  ~HostThread() { stop(); }
-
-  // The start() error, or "" once listening (and then "ready" is awaited separately).
-  std::string start() {
-    thread_ = std::thread([this] { body(); });
-    return started_.get_future().get();
-  }
-  bool wait_ready(int timeout_ms) {
-    return ready_.get_future().wait_for(std::chrono::milliseconds(timeout_ms)) ==
-           std::future_status::ready;
-  }
-  int port(const std::string& name) const { return ports_.at(name); }
-  // uv_loop_close's result (0: no handle was left), then handles walked before it.
-  int stop() {
-    if (!thread_.joinable()) return loop_close_;
-    uv_async_send(&stop_);
-    thread_.join();
-    return loop_close_;
-  }
-  int handles_left() const { return handles_left_; }
-
- private:
-  void body() {
-    signal(SIGPIPE, SIG_IGN);  // As herd's main does: a closed peer is an error value.
-    uv_loop_init(&loop_);
-    uv_async_init(&loop_, &stop_, [](uv_async_t* async) noexcept {
-      auto* self = static_cast<HostThread*>(async->data);
-      self->host_->stop("test");
-      uv_close(reinterpret_cast<uv_handle_t*>(async), nullptr);
-    });
-    stop_.data = this;
-    {
-      HerdHost host(&loop_, topo_, hosted_, options_);
-      host_ = &host;
-      Result<bool> started = host.start();
-      for (const auto& server : host.servers()) ports_[server->name()] = server->port();
-      if (started.ok()) {
-        host.when_ready([this](bool complete) { if (complete) ready_.set_value(); });
-      }
-      started_.set_value(started.ok() ? "" : started.error());
-      uv_run(&loop_, UV_RUN_DEFAULT);
-      host_ = nullptr;
-    }
-    uv_walk(&loop_, [](uv_handle_t*, void* n) noexcept { ++*static_cast<int*>(n); },
-            &handles_left_);
-    loop_close_ = uv_loop_close(&loop_);
-  }
-
-  Topology topo_;
-  std::vector<std::string> hosted_;
-  HostOptions options_;
-  uv_loop_t loop_;
-  uv_async_t stop_;
-  HerdHost* host_ = nullptr;
-  std::thread thread_;
-  std::promise<std::string> started_;
-  std::promise<void> ready_;
-  std::map<std::string, int> ports_;
-  int loop_close_ = -1;
-  int handles_left_ = 0;
-};
-
-HostOptions options_in(const TempDir& dir) {
-  HostOptions options;
-  options.log_dir = dir.path() + "/logs/nested";  // Created with its parents.
-  options.places.url = "http://127.0.0.1:1/";     // Refused at once: UNKNOWN_ERROR.
-  options.places.timeout_ms = 2'000;
-  // Flooding alone: the fake peers here speak only hello and FLOOD.
-  options.sync.mode = SyncMode::kOff;
-  return options;
-}
 
 const char kLine3[] = R"({"name": "line3",
   "nodes": [{"name": "A", "port": 1}, {"name": "B", "port": 2}, {"name": "C", "port": 3}],
@@ -121,7 +38,7 @@ TEST_CASE("host: three servers on one loop answer, flood, keep order, and close 
   TempDir dir;
   HostOptions options = options_in(dir);
   options.port_base = 0;
-  HostThread host(topology(kLine3), {"A", "B", "C"}, options);
+  HostThread host(host_topology(kLine3), {"A", "B", "C"}, options);
   REQUIRE(host.start() == "");
   REQUIRE(host.wait_ready(5'000));
 
@@ -233,7 +150,7 @@ TEST_CASE("host: the server whose name sorts first dials, says hello, and floods
   FakePeer b;
   int a_port = e2e::find_free_port_range(1);
   REQUIRE(a_port > 0);
-  HostThread host(topology(two_nodes(a_port, b.port)), {"A"}, options_in(dir));
+  HostThread host(host_topology(two_nodes(a_port, b.port)), {"A"}, options_in(dir));
   REQUIRE(host.start() == "");
   PeerSocket link;
   REQUIRE(link.accept_from(b, 3'000));  // A dials B (A < B).
@@ -262,7 +179,7 @@ TEST_CASE("host: the other server accepts a hello, answers it, and a newer one r
   FakePeer a;  // A < B: the hosted B waits for A's hello.
   int b_port = e2e::find_free_port_range(1);
   REQUIRE(b_port > 0);
-  HostThread host(topology(two_nodes(a.port, b_port)), {"B"}, options_in(dir));
+  HostThread host(host_topology(two_nodes(a.port, b_port)), {"B"}, options_in(dir));
   REQUIRE(host.start() == "");
   Client first;
   REQUIRE(first.connect(b_port));
@@ -283,7 +200,7 @@ TEST_CASE("host: a port in use is an error naming the server and the port") {
   TempDir dir;
   FakePeer busy;
   int other = busy.port == 65535 ? busy.port - 1 : busy.port + 1;
-  HostThread host(topology(two_nodes(busy.port, other)), {"A"}, options_in(dir));
+  HostThread host(host_topology(two_nodes(busy.port, other)), {"A"}, options_in(dir));
   std::string error = host.start();
   CHECK(error == "A: cannot listen on 127.0.0.1:" + std::to_string(busy.port) +
                      ": address already in use");
@@ -297,7 +214,7 @@ TEST_CASE("host: past --max-clients a connection is accepted and closed") {
   options.port_base = 0;
   options.max_clients = 2;
   const char single[] = R"({"name": "one", "nodes": [{"name": "A", "port": 1}], "links": []})";
-  HostThread host(topology(single), {"A"}, options);
+  HostThread host(host_topology(single), {"A"}, options);
   REQUIRE(host.start() == "");
   Client one, two, three;
   REQUIRE(one.connect(host.port("A")));

@@ -38,6 +38,27 @@ TEST_CASE("cli: defaults and every option") {
   CHECK(o.help);
 }
 
+TEST_CASE("cli: the limits' flags, their defaults and ranges") {
+  Result<ServeOptions> d = parse({});
+  REQUIRE(d.ok());
+  CHECK(d.value().host.max_record_bytes == 256u << 20);
+  CHECK(d.value().host.max_clock_skew_ns == 86'400'000'000'000);
+  CHECK(d.value().host.client_idle_ms == 60'000);
+  CHECK(d.value().host.log_max_bytes == 256u << 20);
+  Result<ServeOptions> set = parse({"--max-record-mb", "4", "--max-clock-skew-s=0", "--client-idle-s", "0",
+                                    "--log-max-mb", "1"});
+  REQUIRE(set.ok());
+  CHECK(set.value().host.max_record_bytes == 4u << 20);
+  CHECK(set.value().host.max_clock_skew_ns == 0);
+  CHECK(set.value().host.client_idle_ms == 0);
+  CHECK(set.value().host.log_max_bytes == 1u << 20);
+  CHECK(parse({"--client-idle-s", "x"}).error() == "--client-idle-s: expected an integer in 0..604800, got \"x\"");
+  CHECK(parse({"--log-max-mb", "-1"}).error() == "--log-max-mb: expected an integer in 0..1048576, got \"-1\"");
+  CHECK(parse({"--max-record-mb", "0"}).error() == "--max-record-mb: expected an integer in 1..1048576, got \"0\"");
+  CHECK(parse({"--max-clock-skew-s", "-1"}).error() ==
+        "--max-clock-skew-s: expected an integer in 0..3153600000, got \"-1\"");
+}
+
 TEST_CASE("cli: errors name the flag and what was expected") {
   CHECK(parse({"--port-base", "x"}).error() ==
         "--port-base: expected an integer in 0..65535, got \"x\"");

@@ -201,5 +201,21 @@ TEST_CASE("fault channel: past the held limit copies are lost as overflow; a clo
   CHECK(c.sent + c.duplicated == c.dropped + c.delivered + c.cut + c.blackholed + c.overflow + c.lost);
 }
 
+TEST_CASE("fault channel: a control copy held behind protocol copies is held, but not counted as queued") {
+  // status's identity counts protocol messages only: sent + duplicated = ... + queued.
+  Rig rig("delay=10");
+  rig.send_n(3, 0);
+  rig.send("HB", Traffic::kControl);  // Behind held copies: held too, to keep the order.
+  CHECK(rig.channel.held(rig.id) == 4);
+  CHECK(rig.channel.held_protocol(rig.id) == 3);
+  const LinkCounters& c = rig.state.counters(rig.id);
+  CHECK(c.sent == 3);  // The heartbeat is no protocol message.
+  rig.run_all();
+  CHECK(rig.written.size() == 4);
+  CHECK(rig.channel.held(rig.id) == 0);
+  CHECK(rig.channel.held_protocol(rig.id) == 0);
+  CHECK(c.delivered == 0);  // The host counts delivered when the bytes reach the kernel.
+}
+
 }  // namespace
 }  // namespace herd

@@ -141,5 +141,27 @@ TEST_CASE("framer: skip_long_line drops the long line and frames the next ones")
   CHECK(skipped == 0);
 }
 
+TEST_CASE("framer: keep_rest copies the unconsumed chunk, so a held reader's lines survive the buffer's reuse") {
+  LineFramer framer(64);
+  std::string buffer = "one\ntwo\nthr";
+  framer.feed(buffer);
+  std::string_view line;
+  REQUIRE(framer.next(&line) == LineFramer::Status::kLine);
+  CHECK(line == "one");
+  CHECK(framer.has_rest());
+  framer.keep_rest();
+  framer.keep_rest();  // Twice is once: the copy is already the framer's.
+  buffer.assign(buffer.size(), '#');  // The read buffer is reused by another read.
+  REQUIRE(framer.next(&line) == LineFramer::Status::kLine);
+  CHECK(line == "two");
+  CHECK(framer.next(&line) == LineFramer::Status::kNeedMore);
+  CHECK_FALSE(framer.has_rest());
+  framer.feed("ee\n");
+  REQUIRE(framer.next(&line) == LineFramer::Status::kLine);
+  CHECK(line == "three");
+  CHECK(framer.next(&line) == LineFramer::Status::kNeedMore);
+  CHECK(framer.buffered_bytes() == 0);
+}
+
 }  // namespace
 }  // namespace herd
