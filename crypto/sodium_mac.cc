@@ -65,6 +65,11 @@ std::string key_id(const AuthKey& key) {
   return hex_of(id, sizeof id);
 }
 
+std::string admin_proof(const AuthKey& key, std::string_view challenge) {
+  const AuthKey tag = sodium_mac().tag(key, "herd-admin " + std::string(challenge));
+  return hex_of(tag.data(), kTagBytes);
+}
+
 Result<AuthKey> herd_key_from_file(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return Error{path + ": cannot read the secret: " + std::strerror(errno)};

@@ -33,6 +33,11 @@ std::string key_id(const AuthKey& key);
 // at most 4096. Errors name the file: "s.key: the secret must be at least 16 bytes".
 Result<AuthKey> herd_key_from_file(const std::string& path);
 
+// The admin console's challenge-response: the answer to the challenge `challenge`
+// (the hex nonce the console sent) is the hex of the first kTagBytes of
+// MAC(key, "herd-admin " challenge).
+std::string admin_proof(const AuthKey& key, std::string_view challenge);
+
 // The herd secret's file from the command line or, when none was given, the
 // environment variable HERD_SECRET_FILE; "" for none.
 std::string secret_file_from(const std::string& flag);

@@ -50,6 +50,18 @@ std::string format_address(const struct sockaddr* address) {
   return "?";
 }
 
+bool is_loopback(const struct sockaddr* address) {
+  if (address->sa_family == AF_INET) {
+    return (ntohl(reinterpret_cast<const struct sockaddr_in*>(address)->sin_addr.s_addr) >> 24) == 127;
+  }
+  if (address->sa_family == AF_INET6) {
+    const struct in6_addr& a = reinterpret_cast<const struct sockaddr_in6*>(address)->sin6_addr;
+    if (IN6_IS_ADDR_LOOPBACK(&a)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&a) && a.s6_addr[12] == 127;
+  }
+  return false;
+}
+
 int address_port(const struct sockaddr* address) {
   if (address->sa_family == AF_INET) {
     return ntohs(reinterpret_cast<const struct sockaddr_in*>(address)->sin_port);

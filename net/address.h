@@ -16,6 +16,9 @@ Result<struct sockaddr_storage> resolve_address(const std::string& host, int por
 // "127.0.0.1:50522" or "[::1]:50522"; "?" for another family.
 std::string format_address(const struct sockaddr* address);
 
+// Whether an address is a loopback one (127.0.0.0/8, ::1, ::ffff:127.x.y.z).
+bool is_loopback(const struct sockaddr* address);
+
 // The port of an AF_INET or AF_INET6 address (0 otherwise).
 int address_port(const struct sockaddr* address);
 

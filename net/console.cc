@@ -8,6 +8,7 @@
 #include <cstring>
 #include <utility>
 
+#include "crypto/sodium_mac.h"
 #include "net/address.h"
 
 namespace herd {
@@ -36,9 +37,9 @@ Console::~Console() {
   HERD_ASSERT(!listener_ && stdin_ == nullptr && clients_.empty());
 }
 
-Result<bool> Console::listen(int port) {
+Result<bool> Console::listen(const std::string& host, int port) {
   HERD_ASSERT(!listener_ && !closed_);
-  Result<struct sockaddr_storage> address = resolve_address("127.0.0.1", port);
+  Result<struct sockaddr_storage> address = resolve_address(host, port);
   if (!address.ok()) return Error{"admin: " + address.error()};
   const auto* addr = reinterpret_cast<const struct sockaddr*>(&address.value());
   Listener::Events events;
@@ -75,7 +76,30 @@ void Console::on_connection(int fd) {
     stream->shutdown_and_close("too-many");
     return;
   }
+  if (key_) {
+    const AuthNonce nonce = random_nonce();
+    std::string challenge = hex_of(nonce.data(), nonce.size());
+    stream->write("challenge " + challenge + "\n");
+    challenges_[stream->id()] = std::move(challenge);
+  }
   stream->start_reading();
+}
+
+bool Console::proven(LineStream* stream, std::string_view line) {
+  auto it = challenges_.find(stream->id());
+  if (it == challenges_.end()) return true;
+  const std::string want = admin_proof(*key_, it->second);
+  challenges_.erase(it);
+  if (line.size() == 5 + want.size() && line.starts_with("auth ") &&
+      sodium_mac().same(reinterpret_cast<const uint8_t*>(line.data() + 5),
+                        reinterpret_cast<const uint8_t*>(want.data()), want.size())) {
+    stream->write("ok\n");
+    return false;  // The proof is no command.
+  }
+  fprintf(stderr, "herd: admin: %s failed authentication; closed\n", stream->remote_address().c_str());
+  stream->write("error: authentication failed\n");
+  stream->shutdown_and_close("auth-failed");
+  return false;
 }
 
 void Console::accept_failed(int status) {
@@ -92,7 +116,7 @@ void Console::close_idle() {
 }
 
 void Console::on_line(LineStream* stream, std::string_view line) {
-  if (closed_) return;
+  if (closed_ || stream->ending() || !proven(stream, line)) return;
   std::string answer = execute_(line, "admin " + stream->remote_address());
   if (!answer.empty()) stream->write(std::move(answer));
 }
@@ -108,7 +132,10 @@ std::string Console::too_long_answer() {
   return "error: line longer than " + std::to_string(kMaxLineBytes) + " bytes\n";
 }
 
-void Console::on_closed(LineStream* stream) { clients_.erase(stream->id()); }
+void Console::on_closed(LineStream* stream) {
+  clients_.erase(stream->id());
+  challenges_.erase(stream->id());
+}
 
 void Console::read_stdin() {
   if (stdin_tried_ || closed_) return;

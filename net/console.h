@@ -18,6 +18,14 @@
 // (out of descriptors) says "herd: admin: accept failed: <why>" on stderr, once until
 // an accept succeeds again.
 //
+// With a herd secret (set_secret: the console listens off loopback), every admin
+// connection must prove it before its
+// lines are read as commands: the console's first line is "challenge <32 hex
+// digits>", a fresh nonce, and the client's first line must be "auth <proof>"
+// (crypto/sodium_mac.h: admin_proof), answered "ok"; anything else is answered
+// "error: authentication failed", logged on stderr with the client's address, and
+// the connection closed. `herd admin` does it for a person.
+//
 // Owns its listener, admin connections and stdin handle; each handle is freed in
 // its close callback. REQUIRES: close(), then run the loop dry, then destroy.
 #pragma once
@@ -27,6 +35,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +45,7 @@
 #include "net/line_stream.h"
 #include "net/listener.h"
 #include "net/uv_timer.h"
+#include "node/peer_auth.h"
 #include "node/result.h"
 
 namespace herd {
@@ -56,9 +66,11 @@ class Console final : private LineStream::Handler {
   Console(const Console&) = delete;
   Console& operator=(const Console&) = delete;
 
-  // Listens on 127.0.0.1:port (0: an ephemeral port).
+  // Listens on host:port (0: an ephemeral port).
   // Errors: "admin: cannot listen on 127.0.0.1:12345: address already in use".
-  Result<bool> listen(int port);
+  Result<bool> listen(const std::string& host, int port);
+  // Admin connections must prove they know the herd key. Before listen().
+  void set_secret(const AuthKey& key) { key_ = key; }
   // Admin connections idle this long are closed (0: never). Before listen().
   void set_idle_timeout(uint64_t idle_ms) { idle_ms_ = idle_ms; }
   int port() const { return port_; }
@@ -85,6 +97,9 @@ class Console final : private LineStream::Handler {
   void stop_stdin(const char* why);
   static std::string too_long_answer();
 
+  // Whether `line` is a command: false for an unproven connection's first line (the
+  // proof, checked here: a wrong one closes the connection).
+  bool proven(LineStream* stream, std::string_view line);
   void on_line(LineStream* stream, std::string_view line) override;
   void on_eof(LineStream* stream) override;
   void on_closed(LineStream* stream) override;
@@ -97,6 +112,8 @@ class Console final : private LineStream::Handler {
   int port_ = 0;
   std::string listen_text_;
   std::map<uint64_t, LineStream*> clients_;  // Each deletes itself after on_closed.
+  std::optional<AuthKey> key_;               // set_secret's.
+  std::map<uint64_t, std::string> challenges_;  // Connections not yet proven: their challenge.
   uint64_t idle_ms_ = 0;
   std::unique_ptr<Timer> idle_timer_;  // Sweeps idle admin connections.
   uint64_t accept_failures_ = 0;       // Since the last accept that succeeded.

@@ -136,7 +136,16 @@ Result<bool> HerdHost::open_console() {
         return console_answer(line, source);
       });
   console_->set_idle_timeout(options_.client_idle_ms);
-  if (options_.admin_port >= 0) return console_->listen(options_.admin_port);
+  if (options_.admin_port < 0) return true;
+  // Off loopback, whoever reaches the port proves the herd secret (the command line
+  // refuses such an address without one); on loopback the console is the machine's.
+  Result<struct sockaddr_storage> address = resolve_address(options_.admin_host, 0);
+  if (!address.ok()) return Error{"admin: " + address.error()};
+  if (!is_loopback(reinterpret_cast<const struct sockaddr*>(&address.value()))) {
+    HERD_ASSERT(options_.herd_key.has_value());
+    console_->set_secret(*options_.herd_key);
+  }
+  return console_->listen(options_.admin_host, options_.admin_port);
   return true;
 }
 

@@ -51,7 +51,8 @@ struct HostOptions {
   size_t link_queue_bytes = 16u << 20;  // A peer connection's unsent bytes before backpressure.
   // The fault layer; REQUIRES: every server of the topology is hosted.
   std::optional<FaultSetup> faults;
-  int admin_port = -1;         // >= 0: the console on 127.0.0.1:admin_port (0: ephemeral).
+  int admin_port = -1;         // >= 0: the console on admin_host:admin_port (0: ephemeral).
+  std::string admin_host = "127.0.0.1";  // With herd_key, admin connections prove it.
   bool stdin_console = false;  // Read console commands from stdin (when readable).
   // The faults timeline's at_ms counts from the servers' start (as in `herd sim`)
   // instead of from the herd's ready.

@@ -54,6 +54,9 @@ void ServerHost::apply(Effects& effects) {
       case EffectKind::kClose:
         if (Conn* conn = find(effect.conn); conn != nullptr && conn->stream != nullptr) {
           conn->quiet = true;
+          // The node closes a connection for a reason (a failed proof, a replaced
+          // link): logged with the connection's address.
+          log_.event("drop", label(*conn, effect.conn), effect.bytes + " " + conn->stream->remote_address());
           conn->stream->close(effect.bytes);
         }
         break;

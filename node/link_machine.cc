@@ -204,6 +204,7 @@ LinkMachine::LineOutcome LinkMachine::on_greeting_answer(std::string_view line, 
   if (line.starts_with("? PEER ")) {  // An acceptor without the secret took us for a client.
     ++stats_.auth_failures;
     drop("peer-has-no-secret", now_ns, rng, out);
+    outcome.refused = "to link: the acceptor does not authenticate";
     return outcome;
   }
   const Fields f = split_fields(line, auth_.on() ? 5 : 3);
@@ -222,6 +223,8 @@ LinkMachine::LineOutcome LinkMachine::on_greeting_answer(std::string_view line, 
   if (!named || f.size() != 5 || !parse_nonce(f[3], &na) || !bytes_of_hex(f[4], tag, kTagBytes)) {
     ++stats_.auth_failures;
     drop(named && f.size() == 3 ? "peer-without-secret" : "bad-hello", now_ns, rng, out);
+    outcome.refused = named && f.size() == 3 ? "to link: the acceptor does not authenticate"
+                                             : "to link: the acceptor's answer is not a hello";
     return outcome;
   }
   const Handshake h{self_, peer_, nd_, na};
@@ -229,6 +232,7 @@ LinkMachine::LineOutcome LinkMachine::on_greeting_answer(std::string_view line, 
   if (!auth_.mac->same(tag, want.data(), kTagBytes)) {
     ++stats_.auth_failures;
     drop("auth-failed", now_ns, rng, out);
+    outcome.refused = "to link: the acceptor's proof of the herd secret was wrong";
     return outcome;
   }
   const AuthKey proof = handshake_tag(auth_, h, "herd-dial");
@@ -252,6 +256,7 @@ LinkMachine::LineOutcome LinkMachine::on_pending_line(std::string_view line, int
     ++stats_.auth_failures;
     close_conn(p.conn, "auth-failed", out);
     arm(out);
+    outcome.refused = "a connection whose proof of the herd secret was wrong";
     return outcome;
   }
   // Proven: the newest connection wins, as without a secret.

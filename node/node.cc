@@ -158,7 +158,7 @@ void Node::peer_line(int peer, ConnId conn, std::string_view line, Now now, Effe
     return;
   }
   if (o.refused != nullptr) {
-    log(std::string("refused ") + o.refused + " from " + name, out);
+    log(std::string("refused ") + o.refused + " (" + name + ")", out);
     return;
   }
   if (o.kind != LinkMachine::Line::kMessage) return;

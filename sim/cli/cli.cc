@@ -1,5 +1,7 @@
 #include "sim/cli/cli.h"
 
+#include "net/address.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -66,7 +68,10 @@ const char kRunOptionsHelp[] =
     "                        (its topology, sync and faults; with --json, --output FILE)\n"
     "  --admin-port N        console on 127.0.0.1:N, line-based (0: ephemeral, printed);\n"
     "                        the same commands are read from stdin when it is a terminal\n"
-    "                        or a pipe (type `help`)\n";
+    "                        or a pipe (type `help`); with a herd secret, a client\n"
+    "                        proves it first (`herd admin` does)\n"
+    "  --admin-host ADDR     the console's address (default: 127.0.0.1); one that is not\n"
+    "                        loopback needs the herd secret\n";
 
 Result<int64_t> parse_int_option(std::string_view flag, std::string_view text, int64_t min,
                                  int64_t max) {
@@ -168,6 +173,17 @@ Result<bool> check_host_syntax(std::string_view host) {
 
 Result<bool> check_admin_port(const ServeOptions& options, const Topology& topology) {
   const int admin = options.host.admin_port;
+  if (options.host.admin_host != "127.0.0.1") {
+    if (admin < 0) return Error{"--admin-host: goes with --admin-port"};
+    Result<struct sockaddr_storage> address = resolve_address(options.host.admin_host, 0);
+    if (!address.ok()) return Error{"--admin-host: " + address.error()};
+    if (!is_loopback(reinterpret_cast<const struct sockaddr*>(&address.value())) && !options.host.herd_key) {
+      return Error{"--admin-host " + options.host.admin_host +
+                   ": not a loopback address; anyone who reaches the console could inject faults, so it "
+                   "needs the herd secret (--secret-file FILE or HERD_SECRET_FILE), which admin clients "
+                   "then prove"};
+    }
+  }
   // Port 0 asks the kernel, and --port-base 0 gives the servers ports it picks: no clash.
   if (admin <= 0 || options.host.port_base == 0) return true;
   for (size_t i = 0; i < topology.nodes.size(); ++i) {
@@ -269,6 +285,12 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"--log-dir",
        [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->host.log_dir); }},
       {"--host", [](auto, auto& v, auto* o) { return set_host(v, &o->host.host); }},
+      {"--admin-host",
+       [](auto, auto& v, auto* o) {
+         Result<bool> set = set_host(v, &o->host.admin_host);
+         if (!set.ok()) return Result<bool>(Error{"--admin-host" + set.error().substr(6)});
+         return set;
+       }},
       {"--places-url",
        [](auto, auto& v, auto* o) { return set_places_url(v, &o->host.places.url); }},
       {"--places-api",
@@ -343,7 +365,8 @@ const std::map<std::string, Setter, std::less<>>& setters() {
 
 bool has_run_only_options(const ServeOptions& options) {
   return !options.faults_path.empty() || options.seed || !options.link_faults.empty() ||
-         options.host.admin_port >= 0 || !options.scenario_path.empty() || options.json ||
+         options.host.admin_port >= 0 || options.host.admin_host != "127.0.0.1" ||
+         !options.scenario_path.empty() || options.json ||
          !options.output_path.empty();
 }
 

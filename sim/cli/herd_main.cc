@@ -19,6 +19,7 @@
 #include "net/herd_host.h"
 #include "sim/cli/bench_cli.h"
 #include "sim/cli/cli.h"
+#include "sim/cli/admin_cli.h"
 #include "sim/cli/compare_cli.h"
 #include "sim/cli/live_run.h"
 #include "sim/cli/scenario_file.h"
@@ -64,6 +65,8 @@ const Command kCommands[] = {
      argv_command<replay_command>},
     {"compare", "compare A.json B.json", "two reports (sim, live) side by side with the differences",
      argv_command<compare_command>},
+    {"admin", "admin [HOST:]PORT", "send a running herd's console the lines of stdin; print its answers",
+     argv_command<admin_command>},
     {"bench", "bench [options]", "load a running herd and report figures",
      argv_command<bench_command>},
     {"help", "help [COMMAND]", "show this help, or a command's", help_command},

@@ -69,7 +69,9 @@ int replay_command(int argc, char** argv) {
   std::optional<AuthKey> key;
   if (const std::string path = secret_file_from(flags.secret_file); !path.empty()) {
     Result<AuthKey> loaded = herd_key_from_file(path);
-    if (!loaded.ok()) return usage_error("--secret-file: " + loaded.error());
+    if (!loaded.ok()) {
+      return usage_error((flags.secret_file.empty() ? "HERD_SECRET_FILE: " : "--secret-file: ") + loaded.error());
+    }
     key = loaded.value();
   }
   const ReplayResult r = replay_file(flags.trace, flags.record, key);

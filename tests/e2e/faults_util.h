@@ -35,12 +35,12 @@ inline bool wait_until(const std::function<bool()>& done, int timeout_ms, int st
 // Sends an IAMAT for `id` at `port` (time: now) and returns the AT line (no '\n').
 inline std::string iamat_now(int port, const std::string& id) {
   std::string line = "IAMAT " + id + " " + kFaultLoc + " " + time_string() + "\n";
-  return first_line(exchange(port, line));
+  return first_line(e2e::exchange(port, line));
 }
 
 // Whether the server at `port` has a record for `id` (WHATSAT is not answered '?').
 inline bool knows(int port, const std::string& id) {
-  std::string reply = exchange(port, "WHATSAT " + id + " 10 1\n");
+  std::string reply = e2e::exchange(port, "WHATSAT " + id + " 10 1\n");
   return reply.rfind("AT ", 0) == 0;
 }
 

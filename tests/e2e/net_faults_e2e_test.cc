@@ -13,6 +13,7 @@
 
 #include <rapidjson/document.h>
 
+#include "node/peer_auth.h"
 #include "tests/e2e/harness.h"
 
 namespace herd::e2e {
@@ -74,7 +75,8 @@ std::vector<int64_t> reads(const std::string& trace, const std::string& node, co
     const int64_t mono = d["t"][1].GetInt64();
     if (t0 < 0) t0 = mono;
     if (d["node"].GetString() != node || std::string(d["in"].GetString()) != "line") continue;
-    if (std::string(d["text"].GetString()).starts_with(prefix)) at.push_back((mono - t0) / 1'000'000);
+    // The message, inside its seal when the herd authenticates (a run with a secret).
+    if (sealed_message(d["text"].GetString()).starts_with(prefix)) at.push_back((mono - t0) / 1'000'000);
   }
   return at;
 }

@@ -13,11 +13,19 @@
 //   b:j1 b:j0 ...   the link's send queue goes over its limit / back under it
 //   x:              Riley crashes (every connection gone) and starts again
 //   anything else   on Jaquez's link, like j:
+// With configuration bit 32 the herd authenticates its peers (node/peer_auth.h, a
+// key of the input's choosing): the neighbours here run their side of the handshake
+// and seal what "j:" and "z:" send, so fuzzed messages still reach the parsers
+// behind the MAC check, while "r:", "a:", "p:" and "n:" lines fuzz the check itself;
+// with bit 64 too, Jaquez holds a wrong key, so every one of its handshakes must fail.
 // Checks: a message sent to a neighbour is one line of the protocol, on an open
 // connection that is that neighbour's link; nothing is written to a connection after
 // the node closed it; a flood goes on with one more hop and never back where it came
 // from; a link that is up runs on an open connection; a peer connection never gets a
-// client's reply; the record table stays within its limit and holds AT lines.
+// client's reply; the record table stays within its limit and holds AT lines; with
+// authentication, Riley's proofs are right, a link comes up only after the
+// neighbour's proof, with a wrong key never, and everything Riley sends on a link
+// that is up is sealed under that connection's key, numbered in order.
 #include <algorithm>
 #include <charconv>
 #include <cstddef>
@@ -28,7 +36,9 @@
 #include <utility>
 #include <vector>
 
+#include "crypto/sodium_mac.h"
 #include "node/driver.h"
+#include "node/peer_auth.h"
 #include "node/peer_wire.h"
 #include "node/record.h"
 #include "tests/fuzz/fuzz_util.h"
@@ -38,16 +48,104 @@ namespace {
 
 constexpr int kJaquez = 0, kZoe = 1;
 
-// What a neighbour puts on the wire. Today a message travels as its line and the
-// handshake is one hello each way ("PEER <from> <to>"). When the authenticated
-// handshake lands, hello() becomes that neighbour's side of it and seal() adds the
-// message's MAC, so fuzzed messages keep reaching the parsers behind the MAC check;
-// "r:" lines skip seal() and so fuzz the check itself.
-struct NeighbourWire {
-  std::vector<std::string> hello(std::string_view from, std::string_view to) const {
-    return {make_peer_hello(from, to)};
+// What a neighbour puts on the wire: its side of the handshake, and its messages,
+// sealed when the herd authenticates. It also opens what Riley sends on each link.
+class NeighbourWire {
+ public:
+  NeighbourWire(bool auth, bool jaquez_wrong)
+      : auth_(auth), key_(herd_key("the fuzzed herd's secret")), jaquez_key_(jaquez_wrong ? herd_key("another") : key_) {}
+  bool auth() const { return auth_; }
+  const AuthKey& key() const { return key_; }
+  bool wrong(int peer) const { return peer == 0 && jaquez_key_ != key_; }
+
+  // Jaquez dials: its hello.
+  std::string dialer_hello(ConnId conn) {
+    if (!auth_) return make_peer_hello("Jaquez", "Riley");
+    Link& l = links_[0];
+    l = Link{};
+    l.conn = conn;
+    l.nd = next_nonce();
+    return make_peer_hello("Jaquez", "Riley") + " " + hex_of(l.nd.data(), l.nd.size());
   }
-  std::string seal(std::string_view message) const { return std::string(message); }
+  // Zoe accepts Riley's dial: her answer to the hello Riley sent.
+  std::string acceptor_hello(ConnId conn) {
+    if (!auth_) return make_peer_hello("Zoe", "Riley");
+    Link& l = links_[1];
+    if (l.conn != conn) return make_peer_hello("Zoe", "Riley");  // Riley sent no hello: a wrong answer.
+    l.na = next_nonce();
+    const AuthKey tag = handshake_tag(auth_of(1), {"Riley", "Zoe", l.nd, l.na}, "herd-accept");
+    return make_peer_hello("Zoe", "Riley") + " " + hex_of(l.na.data(), l.na.size()) + " " + hex_of(tag.data(), kTagBytes);
+  }
+  std::string seal(int peer, std::string_view message) {
+    Link& l = links_[peer];
+    return auth_ && l.sealed ? l.to_riley.seal(message) : std::string(message);
+  }
+
+  // A message Riley sent on `peer`'s connection `conn`: the handshake's lines move it
+  // on (an AUTH for Jaquez to send goes to *reply); a sealed one is opened. Returns
+  // the message inside, or nullopt for a handshake line.
+  std::optional<std::string> from_riley(int peer, ConnId conn, const std::string& m, std::string* reply) {
+    if (!auth_) return m;
+    Link& l = links_[peer];
+    if (peer == 1 && m.starts_with("PEER Riley Zoe ")) {  // Riley dials Zoe.
+      l = Link{};
+      l.conn = conn;
+      FUZZ_CHECK(bytes_of_hex(m.substr(15), l.nd.data(), l.nd.size()), "Riley's hello without its nonce: " + shown(m));
+      return std::nullopt;
+    }
+    if (peer == 1 && m.starts_with("AUTH ")) {
+      const Handshake h{"Riley", "Zoe", l.nd, l.na};
+      const AuthKey want = handshake_tag(auth_of(1), h, "herd-dial");
+      FUZZ_CHECK(l.conn == conn && m == "AUTH " + hex_of(want.data(), kTagBytes), "Riley's proof is wrong: " + shown(m));
+      start(&l, h, 'A');
+      return std::nullopt;
+    }
+    if (peer == 0 && m.starts_with("PEER Riley Jaquez ")) {  // Riley answers a hello.
+      FUZZ_CHECK(m.size() == 18 + 32 + 1 + 2 * kTagBytes, "Riley's answer is malformed: " + shown(m));
+      if (l.conn != conn) return std::nullopt;  // A stranger's hello ("a:", "p:"): it cannot prove.
+      FUZZ_CHECK(bytes_of_hex(m.substr(18, 32), l.na.data(), l.na.size()), "Riley's answer without its nonce");
+      const Handshake h{"Jaquez", "Riley", l.nd, l.na};
+      const AuthKey tag = handshake_tag(auth_of(0), h, "herd-accept");
+      if (!wrong(0)) FUZZ_CHECK(m.substr(51) == hex_of(tag.data(), kTagBytes), "Riley's proof is wrong: " + shown(m));
+      const AuthKey proof = handshake_tag(auth_of(0), h, "herd-dial");
+      *reply = "AUTH " + hex_of(proof.data(), kTagBytes);
+      start(&l, h, 'D');
+      return std::nullopt;
+    }
+    FUZZ_CHECK(l.sealed && l.conn == conn, "a message on a link whose handshake did not finish: " + shown(m));
+    FUZZ_CHECK(!wrong(peer), "a link came up with a neighbour holding a wrong key");
+    bool replayed = false;
+    std::optional<std::string_view> inner = l.from_riley.open(m, &replayed);
+    FUZZ_CHECK(inner.has_value() && !replayed, "a message Riley sent does not open: " + shown(m));
+    return std::string(*inner);
+  }
+
+ private:
+  struct Link {
+    ConnId conn = 0;
+    AuthNonce nd{}, na{};
+    bool sealed = false;
+    Sealer to_riley, from_riley;
+  };
+  PeerAuth auth_of(int peer) const { return PeerAuth{&sodium_mac(), peer == 0 ? jaquez_key_ : key_}; }
+  // The neighbour's side `dir` ('D' dialer, 'A' acceptor) of the connection's seals.
+  void start(Link* l, const Handshake& h, char dir) {
+    const AuthKey session = handshake_tag(auth_of(dir == 'D' ? 0 : 1), h, "herd-session");
+    l->to_riley = Sealer(&sodium_mac(), session, dir);
+    l->from_riley = Sealer(&sodium_mac(), session, dir == 'D' ? 'A' : 'D');
+    l->sealed = true;
+  }
+  AuthNonce next_nonce() {
+    AuthNonce n{};
+    const uint64_t v = ++nonces_;
+    for (size_t i = 0; i < 8; ++i) n[i] = static_cast<uint8_t>(v >> (8 * i));
+    return n;
+  }
+
+  bool auth_;
+  AuthKey key_, jaquez_key_;
+  Link links_[2];
+  uint64_t nonces_ = 0;
 };
 
 NodeConfig riley(uint8_t config) {
@@ -63,12 +161,14 @@ NodeConfig riley(uint8_t config) {
     c.sync.bytes_per_s = 2000;
   }
   c.max_records = (config & 8) ? 4 : 1000;
+  if (config & 32) c.auth = PeerAuth{&sodium_mac(), herd_key("the fuzzed herd's secret")};
   return c;
 }
 
 class PeerHost {
  public:
-  explicit PeerHost(uint8_t config) : driver_(riley(config), 0), peer_port_(config & 16) {
+  explicit PeerHost(uint8_t config)
+      : driver_(riley(config), 0), wire_(config & 32, (config & 96) == 96), peer_port_(config & 16) {
     Input in = input(InputKind::kStart);
     step(in, -1);
     jaquez_dials();
@@ -81,8 +181,8 @@ class PeerHost {
     const std::string_view text = has_op ? line.substr(2) : line;
     const int peer = !text.empty() && text[0] == 'z' ? kZoe : kJaquez;
     switch (op) {
-      case 'j': return on_link(kJaquez, wire_.seal(text));
-      case 'z': return on_link(kZoe, wire_.seal(text));
+      case 'j': return on_link(kJaquez, wire_.seal(kJaquez, text));
+      case 'z': return on_link(kZoe, wire_.seal(kZoe, text));
       case 'r': return on_link(kJaquez, std::string(text));
       case 'a': return first_line(text, kFirstLine);
       case 'p': return first_line(text, kFirstLine | kPeerPort);
@@ -92,15 +192,18 @@ class PeerHost {
       case 'f': fail_next_[peer] = true; return;
       case 'b': return backpressure(peer, text.size() > 1 && text[1] == '1');
       case 'x': return crash_and_restart();
-      default: return on_link(kJaquez, wire_.seal(line));
+      default: return on_link(kJaquez, wire_.seal(kJaquez, line));
     }
   }
 
  private:
-  Input input(InputKind kind) const {
+  Input input(InputKind kind) {
     Input in;
     in.kind = kind;
     in.now = now_;
+    // Riley's nonces (taken with a dial's answer and a first line): fresh ones.
+    const uint64_t v = ++riley_nonces_;
+    for (size_t i = 0; i < 8; ++i) in.nonce[15 - i] = static_cast<uint8_t>(v >> (8 * i));
     return in;
   }
   const Node& node() const { return driver_.node(); }
@@ -123,17 +226,13 @@ class PeerHost {
   void next_line(std::string_view text) {
     if (open_.count(fresh_) == 0) return;
     const int peer = link_on(fresh_);
-    line(fresh_, peer >= 0 ? wire_.seal(text) : std::string(text), 0, peer);
+    line(fresh_, peer >= 0 ? wire_.seal(peer, text) : std::string(text), 0, peer);
   }
   // Jaquez (re)connects: a fresh connection that opens with its side of the handshake.
   void jaquez_dials() {
     const ConnId conn = next_conn_++;
     open_.insert(conn);
-    uint8_t flags = kFirstLine | (peer_port_ ? kPeerPort : 0);
-    for (const std::string& hello : wire_.hello("Jaquez", "Riley")) {
-      line(conn, hello, flags, -1);
-      flags = 0;
-    }
+    line(conn, wire_.dialer_hello(conn), kFirstLine | (peer_port_ ? kPeerPort : 0), -1);
   }
   void close_link(int peer) {
     const ConnId conn = node().link(peer).conn();
@@ -202,9 +301,15 @@ class PeerHost {
       }
     }
     check_state();
+    // Jaquez's proof, when Riley answered its hello.
+    if (!auth_reply_.empty()) {
+      const std::string proof = std::exchange(auth_reply_, "");
+      if (open_.count(auth_conn_) == 1) line(auth_conn_, proof, 0, -1);
+    }
     for (const auto& [peer, attempt] : dials) answer_dial(peer, attempt);
     // Riley closed Jaquez's link (not to replace it): Jaquez dials again.
-    if (jaquez_lost && !node().link(kJaquez).up()) jaquez_dials();
+    // (Not with a wrong key: it would fail again at once, and again.)
+    if (jaquez_lost && !node().link(kJaquez).up() && !wire_.wrong(kJaquez)) jaquez_dials();
   }
 
   // The neighbour a connection was opened with or for, or -1.
@@ -242,6 +347,7 @@ class PeerHost {
         break;
       case EffectKind::kLinkUp:
         FUZZ_CHECK(open_.count(e.conn) == 1 && owner(e.conn) == e.peer, "a link up on a closed or another's connection");
+        FUZZ_CHECK(!wire_.wrong(e.peer), "a link came up with a neighbour holding a wrong key");
         break;
       default:
         break;
@@ -249,12 +355,17 @@ class PeerHost {
   }
 
   void check_send(const Effect& e, int from_peer, const std::optional<Flood>& flood_in) {
-    const std::string& m = e.bytes;
-    FUZZ_CHECK(!m.empty() && m.find('\n') == std::string::npos, "a message that is not one line: " + shown(m));
-    FUZZ_CHECK(open_.count(e.conn) == 1, "a message on a closed connection: " + shown(m));
-    FUZZ_CHECK(e.peer >= 0 && owner(e.conn) == e.peer, "a message on a connection that is not its link's: " + shown(m));
+    const std::string& wire = e.bytes;  // As sent: sealed, with authentication.
+    FUZZ_CHECK(!wire.empty() && wire.find('\n') == std::string::npos, "a message that is not one line: " + shown(wire));
+    FUZZ_CHECK(open_.count(e.conn) == 1, "a message on a closed connection: " + shown(wire));
+    FUZZ_CHECK(e.peer >= 0 && owner(e.conn) == e.peer, "a message on a connection that is not its link's: " + shown(wire));
+    std::string reply;
+    const std::optional<std::string> opened = wire_.from_riley(e.peer, e.conn, wire, &reply);
+    if (!reply.empty()) auth_reply_ = reply, auth_conn_ = e.conn;
+    if (!opened) return;  // A line of the handshake, checked there.
+    const std::string& m = *opened;
     if (e.traffic == Traffic::kControl) {
-      FUZZ_CHECK(m == "HB" || m.starts_with("PEER "), "a control message " + shown(m));
+      FUZZ_CHECK(m == "HB" || (!wire_.auth() && m.starts_with("PEER ")), "a control message " + shown(m));
       return;
     }
     if (m.starts_with("SYNC ")) return;
@@ -295,10 +406,7 @@ class PeerHost {
     owner_[conn] = peer;
     in.conn = conn;
     step(in, -1);
-    const std::string& name = node().config().neighbours[static_cast<size_t>(peer)];
-    for (const std::string& hello : wire_.hello(name, "Riley")) {
-      if (open_.count(conn) == 1) line(conn, hello, 0, peer);
-    }
+    if (open_.count(conn) == 1) line(conn, peer == kZoe ? wire_.acceptor_hello(conn) : "PEER Jaquez Riley", 0, peer);
   }
 
   NodeDriver driver_;
@@ -311,6 +419,9 @@ class PeerHost {
   ConnId next_conn_ = 100;
   ConnId fresh_ = 0;
   bool fail_next_[2] = {false, false};
+  uint64_t riley_nonces_ = 0;
+  std::string auth_reply_;  // Jaquez's AUTH, to send after the step that asked for it.
+  ConnId auth_conn_ = 0;
 };
 
 }  // namespace
