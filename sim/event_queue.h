@@ -51,6 +51,7 @@ class EventQueue {
   }
   bool empty() const { return heap_.empty(); }
   size_t size() const { return heap_.size(); }
+  size_t capacity() const { return heap_.capacity(); }  // For the memory budget.
   const SimEvent& top() const { return heap_.front(); }
   SimEvent pop() {
     HERD_ASSERT(!heap_.empty());

@@ -30,8 +30,21 @@ uint32_t UpdateTracker::add(int origin, int64_t time_ns, uint32_t client, std::s
   bits_.resize(bits_.size() + words_, 0);
   bits_[u * words_ + static_cast<size_t>(origin) / 64] |= uint64_t{1} << (origin % 64);
   lines_.emplace_back(at_line);
+  // A std::string's own 32 bytes, and past its inline 15 a heap block (malloc's
+  // 16-byte granules and its 8-byte header).
+  line_bytes_ += sizeof(std::string) + (at_line.size() > 15 ? (at_line.size() + 1 + 8 + 15) / 16 * 16 : 0);
   by_line_.emplace(lines_.back(), u);
   return u;
+}
+
+uint64_t UpdateTracker::memory_bytes() const {
+  const uint64_t vectors = (time_.capacity() + last_.capacity()) * sizeof(int64_t) +
+                           (origin_.capacity() + client_.capacity() + reached_.capacity() + msgs_.capacity()) *
+                               sizeof(uint32_t) +
+                           bits_.capacity() * sizeof(uint64_t);
+  // An unordered_map node: the next pointer, the key and value, the cached hash.
+  const uint64_t index = by_line_.bucket_count() * sizeof(void*) + by_line_.size() * 48;
+  return vectors + line_bytes_ + index;
 }
 
 uint32_t UpdateTracker::find(std::string_view at_line) const {

@@ -55,6 +55,8 @@ class UpdateTracker {
   uint64_t flood_arrivals() const { return flood_arrivals_; }
   int hops_max() const { return hops_max_; }
   uint64_t untracked() const { return untracked_; }
+  // What the tracker holds, in bytes (its vectors' capacities, lines and index).
+  uint64_t memory_bytes() const;
   // Updates that did not reach every server, but every server they missed got a
   // later update of the same client: superseded, not lost. REQUIRES: clients bounds
   // every client id given to add().
@@ -71,6 +73,7 @@ class UpdateTracker {
   // a lookup allocates nothing. Looked up, never iterated.
   std::deque<std::string> lines_;
   std::unordered_map<std::string_view, uint32_t> by_line_;
+  uint64_t line_bytes_ = 0;  // Heap bytes of lines_'s strings.
   uint64_t arrivals_ = 0, hops_sum_ = 0, flood_arrivals_ = 0, untracked_ = 0, duplicates_ = 0;
   int hops_max_ = 0;
 };

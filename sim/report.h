@@ -112,6 +112,9 @@ std::vector<Check> expectation_checks(const Report& r, const Expect& expect);
 std::vector<Check> safety_checks(const Report& r);
 // The max_events check: `cut_short` when the run stopped with events still due.
 Check max_events_check(const Report& r, uint64_t max_events, bool cut_short, int64_t end_ns);
+// The memory budget's check (sim/memory_budget.h): the most the run held at a look,
+// in MiB, against max_memory_mb; `cut_short` when the run stopped there.
+Check max_memory_check(const Report& r, uint64_t peak_bytes, uint64_t max_memory_mb, bool cut_short, int64_t end_ns);
 // What `herd sim` prints when a check failed: each failure, then the seed and the
 // command that replays the run:
 //   herd sim: check failed: converged 3 of 5 updates (0.600000), below reached_all_min 1.000000

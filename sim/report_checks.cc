@@ -129,6 +129,22 @@ Check max_events_check(const Report& r, uint64_t max_events, bool cut_short, int
   return c;
 }
 
+Check max_memory_check(const Report& r, uint64_t peak_bytes, uint64_t max_memory_mb, bool cut_short, int64_t end_ns) {
+  const uint64_t peak_mb = (peak_bytes + (uint64_t{1} << 20) - 1) >> 20;
+  Check c{"max_memory_mb", std::to_string(peak_mb), std::to_string(max_memory_mb),
+          !cut_short && peak_mb <= max_memory_mb, ""};
+  if (cut_short) {
+    c.failure = "the run was cut short at max_memory_mb " + std::to_string(max_memory_mb) + ": it held about " +
+                std::to_string(peak_mb) + " MiB at sim time " + ms3(r.sim_ns) + " of " + ms3(end_ns) +
+                " ms, so its figures cover only part of it; raise max_memory_mb (or --max-memory-mb) or plan a "
+                "smaller run";
+  } else if (!c.pass) {
+    c.failure = "the run held about " + std::to_string(peak_mb) + " MiB at its end, over max_memory_mb " +
+                std::to_string(max_memory_mb);
+  }
+  return c;
+}
+
 std::string failure_text(const Report& r, const std::string& scenario_path) {
   std::string out;
   const std::string who = r.host == "live" ? "herd run" : "herd sim";

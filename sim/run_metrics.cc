@@ -17,6 +17,16 @@ namespace {
 
 uint64_t key_of(int server, uint64_t id) { return static_cast<uint64_t>(server) << 40 | (id & ((uint64_t{1} << 40) - 1)); }
 
+// A std::string's heap block for `n` bytes (none within its inline 15), in malloc's
+// 16-byte granules with its 8-byte header.
+uint64_t heap_bytes(size_t n) { return n > 15 ? (n + 1 + 8 + 15) / 16 * 16 : 0; }
+
+// A record table's bytes: its records' costs and the slot array (load at most one
+// half: 16 to 32 bytes a record), and its bucket digests.
+uint64_t table_bytes(const RecordTable& t) {
+  return t.size() == 0 ? 0 : t.bytes() + 24 * t.size() + RecordTable::kBuckets * 16;
+}
+
 std::string_view first_line(std::string_view bytes) { return bytes.substr(0, bytes.find('\n')); }
 
 // A reply is "? <line>\n", "AT ...\n" (an IAMAT's), or "AT ...\n{...}\n\n" (a WHATSAT's).
@@ -47,11 +57,16 @@ RunMetrics::RunMetrics(int servers, uint32_t clients, std::function<uint32_t(std
       waiting_(static_cast<size_t>(servers) * clients, 0),
       stored_ns_(static_cast<size_t>(servers) * clients, INT64_MIN),
       live_(static_cast<size_t>(servers), 0),
+      table_bytes_(static_cast<size_t>(servers), 0),
       last_read_(clients),
       newest_lines_(clients) {}
 
 void RunMetrics::on_input(int s, const Input& in, std::span<const Effect> outputs, const Node& node) {
   ++inputs_;
+  uint64_t& table = table_bytes_[static_cast<size_t>(s)];
+  const uint64_t now_bytes = table_bytes(node.records());
+  records_bytes_ += now_bytes - table;  // Modulo 2^64: a table may shrink (a crash).
+  table = now_bytes;
   if (in.kind == InputKind::kCrash) on_crash(s);
   if (in.kind == InputKind::kStart && !live_[static_cast<size_t>(s)]) {
     live_[static_cast<size_t>(s)] = 1;
@@ -94,7 +109,11 @@ void RunMetrics::on_client_line(int s, const Input& in, std::span<const Effect> 
     if (e.kind != EffectKind::kPlacesRequest) continue;
     const Fields f = split_fields(in.text, 4);  // WHATSAT <client> <radius> <bound>
     const Record* held = node.records().find(f[1]);
-    if (held != nullptr) asked_[key_of(s, e.request)] = std::string(held->at_line());
+    if (held == nullptr) continue;
+    std::string& asked = asked_[key_of(s, e.request)];
+    asked_bytes_ -= heap_bytes(asked.size());
+    asked = std::string(held->at_line());
+    asked_bytes_ += heap_bytes(asked.size());
   }
 }
 
@@ -118,6 +137,7 @@ void RunMetrics::on_replies(int s, std::span<const Effect> outputs) {
       auto asked = asked_.find(key_of(s, e.request));
       if (asked != asked_.end()) {
         if (asked->second != at) ++safety_.serve_regressions;
+        asked_bytes_ -= heap_bytes(asked->second.size());
         asked_.erase(asked);
       }
     }
@@ -132,8 +152,20 @@ void RunMetrics::on_replies(int s, std::span<const Effect> outputs) {
       if (newer(*parse_at_line(seen), *got)) ++safety_.monotonic_read_violations;
       if (!newer(*read, *before)) continue;
     }
+    if (seen.empty()) line_bytes_ += heap_bytes(at.size());
     seen = std::string(at);
   }
+}
+
+uint64_t RunMetrics::memory_bytes() const {
+  const uint64_t pairs = holds_.capacity() + waiting_.capacity() + stored_ns_.capacity() * sizeof(int64_t);
+  const uint64_t clients = newest_update_.capacity() * sizeof(uint32_t) +
+                           (last_read_.capacity() + newest_lines_.capacity()) * sizeof(std::string) + line_bytes_;
+  // unordered_map nodes: next pointer, key, value, cached hash; asked_'s with its line.
+  const uint64_t maps = (owed_.bucket_count() + asked_.bucket_count()) * sizeof(void*) + owed_.size() * 32 +
+                        asked_.size() * (16 + sizeof(std::string)) + asked_bytes_;
+  return pairs + clients + maps + series_.capacity() * 16 + after_.repair_ns.capacity() * sizeof(int64_t) +
+         tracker_.memory_bytes();
 }
 
 void RunMetrics::on_offer(int s, int64_t now, const Node& node) {
@@ -160,7 +192,7 @@ void RunMetrics::on_new_update(int origin, uint32_t client, int64_t now, std::st
   // stored when it resumes, perhaps after newer ones elsewhere).
   std::string& newest = newest_lines_[client];
   if (!newest.empty() && !newer(*parse_at_line(at_line), *Record::from_at_line(newest))) return;
-  if (newest.empty()) ++reported_;
+  if (newest.empty()) ++reported_, line_bytes_ += heap_bytes(at_line.size());
   for (int s = 0; s < servers_; ++s) set_holding(s, client, false, now);
   newest = std::string(at_line);
   newest_update_[client] = u;

@@ -13,7 +13,9 @@
 //     its last crash), a reply that is not well formed, a request answered twice, a
 //     WHATSAT whose AT line is not the record the server held when it was asked, and
 //     monotonic reads (a client that reads a record older than one it read before).
-// Memory: a byte and 8 bytes per (server, client) pair, and an AT line per update.
+// Memory: 10 bytes per (server, client) pair, and an AT line per update; memory_bytes()
+// counts it for the run's budget (sim/memory_budget.h), with the servers' record
+// tables, which it follows input by input.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -74,6 +76,10 @@ class RunMetrics final : public InputObserver {
   uint64_t outstanding() const { return outstanding_total_; }  // Requests not answered yet.
   // Each client's newest AT line ("" before its first update).
   const std::vector<std::string>& newest_lines() const { return newest_lines_; }
+  // The bytes these metrics hold (InputObserver), and those of every server's record
+  // table as of its last input (RecordTable::bytes() and its slots).
+  uint64_t memory_bytes() const override;
+  uint64_t records_bytes() const { return records_bytes_; }
 
  private:
   size_t pair(int server, uint32_t client) const { return static_cast<size_t>(server) * clients_ + client; }
@@ -94,6 +100,9 @@ class RunMetrics final : public InputObserver {
   std::vector<uint8_t> waiting_;            // Per pair: stale at the last fault, not repaired.
   std::vector<int64_t> stored_ns_;          // Per pair: time of its last stored record.
   std::vector<char> live_;                  // Per server.
+  std::vector<uint64_t> table_bytes_;       // Per server: its record table at its last input.
+  uint64_t records_bytes_ = 0;              // Their sum.
+  uint64_t line_bytes_ = 0;                 // Heap bytes of newest_lines_ and last_read_.
   int live_count_ = 0;
   uint64_t reported_ = 0;
   uint64_t holding_live_ = 0;
@@ -108,6 +117,7 @@ class RunMetrics final : public InputObserver {
   uint64_t outstanding_total_ = 0;
   // WHATSATs waiting for Places: (server << 40 | request) -> the AT line held when asked.
   std::unordered_map<uint64_t, std::string> asked_;
+  uint64_t asked_bytes_ = 0;  // Heap bytes of asked_'s lines.
   std::vector<std::string> last_read_;  // Per client: the newest AT line a reply showed.
   std::vector<std::string> newest_lines_;
 };

@@ -7,6 +7,7 @@
 
 #include "node/clock.h"
 #include "node/fault_plan.h"
+#include "sim/memory_budget.h"
 #include "sim/scenario_parse.h"
 
 namespace herd {
@@ -157,6 +158,43 @@ std::optional<Error> check_timeline_ends(const JsonField& root, const Scenario& 
   return std::nullopt;
 }
 
+// The field a memory part is sized by, for the error's line: the key when the file
+// has it, else the object it would be in.
+JsonField field_at(const JsonField& root, const std::string& path) {
+  JsonField f = root;
+  size_t at = 0;
+  while (at < path.size()) {
+    const size_t dot = std::min(path.find('.', at), path.size());
+    if (!f.value().IsObject()) break;
+    std::optional<JsonField> next = f.optional(path.substr(at, dot - at));
+    if (!next) break;
+    f = *next;
+    at = dot + 1;
+  }
+  return f;
+}
+
+// Refuses a scenario whose planned memory is over its budget (sim/memory_budget.h).
+std::optional<Error> check_memory_plan(const JsonField& root, const Scenario& s) {
+  const MemoryPlan plan = plan_memory(s);
+  const uint64_t budget = s.max_memory_mb * kMiB;
+  if (plan.total <= budget) return std::nullopt;
+  std::string what = "the run would need about " + mib_text(plan.total) + ", over max_memory_mb " +
+                     std::to_string(s.max_memory_mb) + ":";
+  for (size_t i = 0; i < plan.parts.size(); ++i) {
+    const MemoryPart& p = plan.parts[i];
+    what += (i == 0 ? " " : "; ") + p.detail + ", " + p.what + " " + mib_text(p.bytes);
+    if (!p.field.empty()) what += " (" + p.field + ")";
+  }
+  what += "; plan a smaller run or raise max_memory_mb (or --max-memory-mb)";
+  const MemoryPart& largest = plan.parts.front();
+  if (largest.field.empty()) return root.error(what);
+  const JsonField f = field_at(root, largest.field);
+  // A default (absent) key: the error names it under the object that would hold it.
+  if (f.path() == largest.field) return f.error(what);
+  return f.error(largest.field + " (default): " + what);
+}
+
 }  // namespace
 
 Result<int64_t> int_member(const JsonField& f, std::string_view key, int64_t min, int64_t max,
@@ -183,13 +221,13 @@ Result<double> number_member(const JsonField& f, std::string_view key, double mi
 }
 
 Result<Scenario> parse_scenario(std::string_view text, std::string_view source, const std::string& base_dir,
-                                const TopologyLoader& load) {
+                                const TopologyLoader& load, std::optional<uint64_t> max_memory_mb) {
   Result<JsonDoc> parsed = parse_json(text, source);
   if (!parsed.ok()) return Error{parsed.error()};
   const JsonDoc& doc = parsed.value();
   JsonField root = doc.root();
   if (auto e = root.expect_object({"name", "description", "topology", "duration_ms", "drain_ms",
-                                   "seed", "max_events", "workload", "expect", "links",
+                                   "seed", "max_events", "max_memory_mb", "workload", "expect", "links",
                                    "link_overrides", "timeline", "sync", "link_queue_bytes", "link_timings"})) {
     return *e;
   }
@@ -222,6 +260,10 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source, 
   Result<int64_t> max_events = int_member(root, "max_events", 1, 10'000'000'000, 100'000'000);
   if (!max_events.ok()) return Error{max_events.error()};
   s.max_events = static_cast<uint64_t>(max_events.value());
+  Result<int64_t> memory = int_member(root, "max_memory_mb", kMaxMemoryMbMin, kMaxMemoryMbMax,
+                                      static_cast<int64_t>(kMaxMemoryMbDefault));
+  if (!memory.ok()) return Error{memory.error()};
+  s.max_memory_mb = max_memory_mb.value_or(static_cast<uint64_t>(memory.value()));
   if (std::optional<JsonField> w = root.optional("workload")) {
     if (auto e = parse_workload(*w, &s.workload)) return *e;
   }
@@ -241,6 +283,7 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source, 
   if (!plan.ok()) return Error{plan.error()};
   s.plan = std::move(plan.value());
   if (auto e = check_timeline_ends(root, s)) return *e;
+  if (auto e = check_memory_plan(root, s)) return *e;
   if (s.name.empty()) s.name = s.topology.name;
   return s;
 }

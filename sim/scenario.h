@@ -7,6 +7,7 @@
 //    "drain_ms": 60000,          // then in-flight work may finish for this long
 //    "seed": 1,                  // --seed wins
 //    "max_events": 100000000,    // a bound on the run, like every bound (DESIGN.md)
+//    "max_memory_mb": 4096,      // the run's memory budget (sim/memory_budget.h)
 //    "workload": {"clients": 100, "iamat_per_s": 50, "whatsat_per_s": 5,
 //                 "moving": true, "fresh_clients": false, "client_skew_ms": 500, "server_skew_ms": 20,
 //                 "places_latency_ms": 50, "places_failure": 0.01,
@@ -38,6 +39,11 @@
 #include "node/topology.h"
 
 namespace herd {
+
+// The memory budget's default and range, in MiB (max_memory_mb, --max-memory-mb).
+inline constexpr uint64_t kMaxMemoryMbDefault = 4096;
+inline constexpr int64_t kMaxMemoryMbMin = 16;
+inline constexpr int64_t kMaxMemoryMbMax = 1 << 20;
 
 // Rates are kept as the mean interval between arrivals (a Poisson process), in ns;
 // 0 means "none".
@@ -91,6 +97,9 @@ struct Scenario {
   SyncConfig sync;                          // "sync": every node's anti-entropy.
   LinkTimings link;                         // The link machines' timings.
   uint64_t link_queue_bytes = 16u << 20;    // A connection's send queue limit.
+  // The run's memory budget (sim/memory_budget.h): refused at parse time when the
+  // plan exceeds it, cut short when the run grows past it.
+  uint64_t max_memory_mb = kMaxMemoryMbDefault;
   // The herd key, when the run's peers authenticate (from the command line's secret,
   // never from the file; node/peer_auth.h).
   std::optional<AuthKey> herd_key;
@@ -101,9 +110,14 @@ using TopologyLoader = std::function<Result<Topology>(const std::string& path)>;
 
 // Parses scenario text; `source` names it in errors; a topology path is resolved
 // against `base_dir` ("" = the working directory) and read with `load`. Reading the
-// scenario file itself is sim/cli/scenario_file.h's.
+// scenario file itself is sim/cli/scenario_file.h's. `max_memory_mb`, when given (the
+// command line's --max-memory-mb), wins over the file's. A scenario whose planned
+// memory (sim/memory_budget.h) exceeds the budget is refused, naming the field that
+// sizes its largest part:
+//   "x.json: line 9: workload.clients: the run would need about 381476 MiB, over
+//    max_memory_mb 4096: 1000000 clients x 40000 servers, server-client pairs ..."
 Result<Scenario> parse_scenario(std::string_view text, std::string_view source, const std::string& base_dir,
-                                const TopologyLoader& load);
+                                const TopologyLoader& load, std::optional<uint64_t> max_memory_mb = std::nullopt);
 
 // A connected random topology: a random spanning tree plus random extra links up to
 // an average degree of `degree` (at least the tree's). Names r0000.., ports 20000+i.

@@ -74,10 +74,29 @@ Simulator::Simulator(const Scenario& scenario, uint64_t seed)
   deferred_.resize(n);
   for (int i = 0; i < n_; ++i) skew_ns_.push_back(workload_.server_skew_ns(i));
   for (uint32_t c = 0; c < workload_.clients(); ++c) client_index_.emplace(workload_.client_name(c), c);
+  // The workload's clients, their names and index; the metrics count their own.
+  fixed_bytes_ = memcost::kBase + static_cast<uint64_t>(n_) * memcost::kServer +
+                 scenario.topology.links.size() * memcost::kLink +
+                 static_cast<uint64_t>(workload_.clients()) * memcost::kClientHost;
 }
 
 void Simulator::add_observer(InputObserver* observer) {
   for (auto& d : drivers_) d->add_observer(observer);
+  observers_.push_back(observer);
+}
+
+uint64_t Simulator::memory_bytes() const {
+  uint64_t bytes = fixed_bytes_ + metrics_.memory_bytes() + metrics_.records_bytes();
+  for (const InputObserver* o : observers_) bytes += o->memory_bytes();
+  // Messages, lines and bodies in flight: their slots, bytes, queue entries, events.
+  bytes += pool_.capacity() * sizeof(std::string) + pool_heap_ + pool_heap_of_.capacity() * sizeof(uint32_t) +
+           free_slots_.capacity() * sizeof(uint32_t);
+  bytes += held_.capacity() * sizeof(Held) + free_held_.capacity() * sizeof(uint32_t);
+  bytes += inflight_ * memcost::kMessage;
+  bytes += queue_.capacity() * sizeof(SimEvent) + deferred_count_ * sizeof(SimEvent);
+  bytes += conns_.capacity() * sizeof(Conn) + conns_.size() * memcost::kConn;
+  bytes += conn_index_.bucket_count() * sizeof(void*) + conn_index_.size() * 32;
+  return bytes;
 }
 
 TraceHeader Simulator::trace_header() const {
@@ -111,18 +130,28 @@ void Simulator::schedule(SimEventKind kind, int64_t time_ns, uint32_t a, uint32_
   queue_.push(e);
 }
 
-uint32_t Simulator::slot_acquire() {
+uint32_t Simulator::slot_acquire(std::string bytes) {
+  uint32_t slot;
   if (!free_slots_.empty()) {
-    const uint32_t slot = free_slots_.back();
+    slot = free_slots_.back();
     free_slots_.pop_back();
-    return slot;
+  } else {
+    slot = static_cast<uint32_t>(pool_.size());
+    pool_.emplace_back();
+    pool_heap_of_.push_back(0);
   }
-  pool_.emplace_back();
-  return static_cast<uint32_t>(pool_.size() - 1);
+  // Past a std::string's inline 15 bytes, a heap block in malloc's 16-byte granules.
+  const uint32_t heap = bytes.size() > 15 ? static_cast<uint32_t>((bytes.size() + 1 + 8 + 15) / 16 * 16) : 0;
+  pool_[slot] = std::move(bytes);
+  pool_heap_of_[slot] = heap;
+  pool_heap_ += heap;
+  return slot;
 }
 
 void Simulator::slot_release(uint32_t slot) {
-  pool_[slot].clear();
+  pool_[slot] = std::string();  // Its block goes back, so the count stays true.
+  pool_heap_ -= pool_heap_of_[slot];
+  pool_heap_of_[slot] = 0;
   free_slots_.push_back(slot);
 }
 
@@ -130,6 +159,7 @@ void Simulator::slot_release(uint32_t slot) {
 bool Simulator::defer_if_paused(int node, const SimEvent& e) {
   if (!paused_[static_cast<size_t>(node)]) return false;
   deferred_[static_cast<size_t>(node)].push_back(e);
+  ++deferred_count_;
   return true;
 }
 
@@ -145,8 +175,7 @@ void Simulator::apply(int node, Effects& effects) {
         on_reply(e);
         break;
       case EffectKind::kPlacesRequest: {
-        const uint32_t slot = slot_acquire();
-        pool_[slot] = places_.body(e.query);
+        const uint32_t slot = slot_acquire(places_.body(e.query));
         ++pending_work_;
         schedule(SimEventKind::kPlaces, now_ns_ + scenario_.workload.places_latency_ns, static_cast<uint32_t>(node),
                  slot, epoch_[static_cast<size_t>(node)], e.request);
@@ -209,13 +238,13 @@ void Simulator::client_command(int server, uint32_t, std::string line, bool iama
   const ConnId conn = next_conn_[static_cast<size_t>(server)]++;
   if (paused_[static_cast<size_t>(server)]) {
     // The client's connection is accepted by the kernel; its line waits unread.
-    const uint32_t slot = slot_acquire();
-    pool_[slot] = std::move(line);
+    const uint32_t slot = slot_acquire(std::move(line));
     ++pending_work_;
     SimEvent e;
     e.time_ns = now_ns_, e.kind = SimEventKind::kClient, e.a = static_cast<uint32_t>(server), e.b = slot;
     e.request = conn;
     deferred_[static_cast<size_t>(server)].push_back(e);
+    ++deferred_count_;
     return;
   }
   Input in;

@@ -34,6 +34,7 @@
 #include "node/fault_state.h"
 #include "node/trace_format.h"
 #include "sim/event_queue.h"
+#include "sim/memory_budget.h"
 #include "sim/metrics.h"
 #include "sim/run_metrics.h"
 #include "sim/report.h"
@@ -80,6 +81,11 @@ class Simulator {
   // status line's `queued`).
   uint64_t queued(int link) const;
   int64_t ready_ns() const { return ready_ns_; }
+  // What the run holds now, in bytes, by the memory budget's costs
+  // (sim/memory_budget.h): deterministic, checked every kMemoryCheckEvents events
+  // against the scenario's max_memory_mb; and the most it held at a check.
+  uint64_t memory_bytes() const;
+  uint64_t memory_peak_bytes() const { return memory_peak_; }
 
  private:
   // One message in a connection: its bytes in a pool slot.
@@ -113,7 +119,8 @@ class Simulator {
   void add_nonce(Input* in);
   void schedule(SimEventKind kind, int64_t time_ns, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0,
                 uint64_t request = 0);
-  uint32_t slot_acquire();
+  // A pool slot holding `bytes`, counted in pool_heap_ until released.
+  uint32_t slot_acquire(std::string bytes);
   void slot_release(uint32_t slot);
   // Feeds `node` one input and applies its effects; defers it while the node is paused.
   void feed(int node, const Input& in);
@@ -168,6 +175,12 @@ class Simulator {
   EventQueue queue_;
   std::vector<std::string> pool_;   // Message, line and Places bodies in flight, by slot.
   std::vector<uint32_t> free_slots_;
+  std::vector<uint32_t> pool_heap_of_;  // Per slot: its bytes' heap block, as counted.
+  uint64_t pool_heap_ = 0;              // Their sum over slots in use.
+  uint64_t deferred_count_ = 0;         // Events in deferred_.
+  uint64_t fixed_bytes_ = 0;            // The process, servers, links, clients.
+  uint64_t memory_peak_ = 0;
+  std::vector<InputObserver*> observers_;  // Added ones, for their memory_bytes().
   std::vector<Conn> conns_;
   std::unordered_map<uint64_t, uint32_t> conn_index_;  // (node << 40 | id) -> conns_ index.
   std::vector<Held> held_;
@@ -195,6 +208,7 @@ class Simulator {
   std::vector<std::string> notes_;
   bool ran_ = false;
   bool hit_event_limit_ = false;
+  bool hit_memory_limit_ = false;
 };
 
 }  // namespace herd

@@ -73,15 +73,10 @@ void Simulator::send(int node, Effect& e) {
   const ChannelCopies copies = channel_.offer(link, e.traffic, e.bytes.size(), now_ns_);
   for (int i = 0; i < copies.count; ++i) {
     Msg msg;
-    msg.slot = slot_acquire();
     msg.bytes = static_cast<uint32_t>(e.bytes.size());
     msg.protocol = protocol;
     // The last copy takes the effect's bytes; an earlier one (a duplicate) copies.
-    if (i + 1 < copies.count) {
-      pool_[msg.slot] = e.bytes;
-    } else {
-      pool_[msg.slot].swap(e.bytes);
-    }
+    msg.slot = slot_acquire(i + 1 < copies.count ? std::string(e.bytes) : std::move(e.bytes));
     if (protocol) ++inflight_;
     if (copies.immediate[i]) {
       write(index, dir, msg);
@@ -211,8 +206,7 @@ void Simulator::close_conn(uint32_t index, bool tell0, bool tell1, const char* w
   for (int side = 0; side < 2; ++side) {
     conn_index_.erase(static_cast<uint64_t>(c.node[side]) << 40 | c.id[side]);
     if (!(side == 0 ? tell0 : tell1) || crashed_[static_cast<size_t>(c.node[side])]) continue;
-    const uint32_t slot = slot_acquire();
-    pool_[slot] = why;
+    const uint32_t slot = slot_acquire(why);
     schedule(SimEventKind::kClosed, now_ns_, static_cast<uint32_t>(c.node[side]), slot, 0, c.id[side]);
   }
 }

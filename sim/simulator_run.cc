@@ -94,6 +94,13 @@ void Simulator::run_events() {
       hit_event_limit_ = true;
       break;
     }
+    if (events_ % kMemoryCheckEvents == 0) {
+      memory_peak_ = std::max(memory_peak_, memory_bytes());
+      if (memory_peak_ > scenario_.max_memory_mb * kMiB) {
+        hit_memory_limit_ = true;
+        break;
+      }
+    }
     if (ready_ns_ >= 0) {
       // Before the next event's time: the state as it was up to then.
       while (next_sample_ns_ <= queue_.top().time_ns) {
@@ -162,6 +169,7 @@ void Simulator::run_events() {
     if (ready_ns_ >= 0 && now_ns_ >= scenario_.duration_ns && quiet()) break;
   }
   metrics_.sample(now_ns_);
+  memory_peak_ = std::max(memory_peak_, memory_bytes());
   // A herd that went quiet before the check's time holds then what it holds now.
   if (!liveness_done_ && liveness_at_ns_ != INT64_MAX && (quiet() || now_ns_ >= liveness_at_ns_)) check_liveness();
 }
@@ -234,6 +242,7 @@ void Simulator::resume(int node) {
   paused_[i] = 0;
   std::vector<SimEvent> waiting = std::move(deferred_[i]);
   deferred_[i].clear();
+  deferred_count_ -= waiting.size();
   for (SimEvent e : waiting) {
     e.time_ns = now_ns_;
     queue_.push(e);
@@ -293,6 +302,8 @@ Report Simulator::report() const {
 // scenario's expectations, then the simulator's own invariants when they break.
 void Simulator::add_checks(Report* r) const {
   r->checks.push_back(max_events_check(*r, scenario_.max_events, hit_event_limit_,
+                                       scenario_.duration_ns + scenario_.drain_ns));
+  r->checks.push_back(max_memory_check(*r, memory_peak_, scenario_.max_memory_mb, hit_memory_limit_,
                                        scenario_.duration_ns + scenario_.drain_ns));
   for (Check& check : expectation_checks(*r, scenario_.expect)) r->checks.push_back(std::move(check));
   for (Check& check : safety_checks(*r)) r->checks.push_back(std::move(check));

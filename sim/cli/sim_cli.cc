@@ -28,7 +28,8 @@ namespace {
 
 constexpr const char* kSimUsage =
     "usage: herd sim SCENARIO.json [--seed N] [--json] [--record TRACE] [--check-determinism]\n"
-    "                [--sync MODE] [--secret-file FILE] [--output FILE] [--progress | --quiet]\n"
+    "                [--sync MODE] [--secret-file FILE] [--max-memory-mb N] [--output FILE]\n"
+    "                [--progress | --quiet]\n"
     "  Runs a scenario in virtual time and prints its report.\n"
     "  --seed N               the run's seed (0..18446744073709551615); wins over the scenario's\n"
     "  --json                 print the report as one JSON object\n"
@@ -36,6 +37,9 @@ constexpr const char* kSimUsage =
     "  --check-determinism    run twice and compare every input and output; report the first difference\n"
     "  --sync MODE            anti-entropy: off, link-up or periodic (wins over the scenario's \"sync\")\n"
     "  --secret-file FILE     the herd secret: the simulated peers authenticate as a live herd's do\n"
+    "  --max-memory-mb N      the run's memory budget in MiB (16..1048576; default 4096; wins over\n"
+    "                         the scenario's max_memory_mb): a scenario planned past it is refused,\n"
+    "                         a run that grows past it is cut short and fails\n"
     "  --output FILE          write the report (or the determinism result) to FILE, not stdout\n"
     "  --progress             show progress on stderr (default: when stderr is a terminal)\n"
     "  --quiet                no progress\n"
@@ -240,6 +244,12 @@ Result<SimFlags> parse_sim_flags(const std::vector<std::string>& args) {
       if (!v.ok()) return Error{v.error()};
       flags.sync = parse_sync_mode(v.value());
       if (!flags.sync) return Error{"--sync: expected off, link-up or periodic, got \"" + v.value() + "\""};
+    } else if (is_option(arg, "--max-memory-mb")) {
+      Result<std::string> v = option_value(args, &i, "--max-memory-mb");
+      if (!v.ok()) return Error{v.error()};
+      Result<int64_t> mb = parse_int_option("--max-memory-mb", v.value(), kMaxMemoryMbMin, kMaxMemoryMbMax);
+      if (!mb.ok()) return Error{mb.error()};
+      flags.max_memory_mb = static_cast<uint64_t>(mb.value());
     } else if (is_option(arg, "--record") || is_option(arg, "--output") || is_option(arg, "--secret-file")) {
       const std::string flag = arg.substr(0, arg.find('='));
       Result<std::string> v = option_value(args, &i, flag);
@@ -271,7 +281,7 @@ int sim_command(int argc, char** argv) {
     std::fputs(kSimUsage, stdout);
     return 0;
   }
-  Result<Scenario> scenario = load_scenario(flags.scenario_path);
+  Result<Scenario> scenario = load_scenario(flags.scenario_path, flags.max_memory_mb);
   if (!scenario.ok()) return usage_error(scenario.error());
   if (flags.sync) scenario.value().sync.mode = *flags.sync;
   if (!flags.secret_file.empty()) {

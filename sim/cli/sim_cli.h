@@ -12,7 +12,7 @@
 //      file that cannot be read or written)
 //
 //   herd sim SCENARIO.json [--seed N] [--json] [--record TRACE] [--check-determinism]
-//            [--output FILE] [--progress | --quiet] [--sync MODE]
+//            [--output FILE] [--progress | --quiet] [--sync MODE] [--max-memory-mb N]
 //   herd replay TRACE [--record OUT]
 // Errors never reprint the usage: "herd: --seed: expected a value".
 #pragma once
@@ -37,6 +37,7 @@ struct SimFlags {
   bool check_determinism = false;
   Progress progress = Progress::kAuto;
   std::optional<SyncMode> sync;  // --sync: wins over the scenario's.
+  std::optional<uint64_t> max_memory_mb;  // --max-memory-mb: wins over the scenario's.
   bool help = false;
 };
 

@@ -127,8 +127,37 @@ TEST_CASE("e2e sim: the checks section lists every check; a failed one exits 1")
   const std::string small = write_scenario(dir, ",\n \"max_events\": 50");
   r = run_herd({"sim", small});
   CHECK(r.status.code == 1);
-  CHECK(line_with(r.out, "  checks            max_events ").ends_with(" 50  bound 50  FAIL"));
+  CHECK(line_with(r.out, "  checks            max_events ").ends_with(" 50  bound 50    FAIL"));
   CHECK(r.err.find("herd sim: check failed: the run was cut short at max_events 50 (sim time ") != std::string::npos);
+}
+
+TEST_CASE("e2e sim: the memory budget refuses a scenario planned past it (2) and cuts short a run grown past it (1)") {
+  TempDir dir;
+  const std::string huge = dir.path() + "/huge.json";
+  REQUIRE(write_text_file(huge, "{\"topology\": {\"random\": {\"nodes\": 40000, \"degree\": 2}},\n"
+                                " \"duration_ms\": 1000,\n"
+                                " \"workload\": {\"clients\": 1000000}}\n"));
+  BatchRun r = run_herd({"sim", huge, "--quiet"});
+  CHECK(r.status.code == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err.starts_with("herd: " + huge + ": line 3: workload.clients: the run would need about "));
+  CHECK(r.err.find(", over max_memory_mb 4096: 1000000 clients x 40000 servers, server-client pairs ") !=
+        std::string::npos);
+  // Planned within 16 MiB, it holds every flood message for 30 s and grows past it.
+  const std::string grows = dir.path() + "/grows.json";
+  REQUIRE(write_text_file(grows, "{\"topology\": \"" + herd_root() + "/topologies/ring5.json\",\n"
+                                 " \"duration_ms\": 1000, \"drain_ms\": 0,\n"
+                                 " \"workload\": {\"clients\": 10, \"iamat_per_s\": 20000, \"whatsat_per_s\": 0},\n"
+                                 " \"links\": {\"delay_ms\": 30000}}\n"));
+  r = run_herd({"sim", grows, "--quiet", "--max-memory-mb", "16"});
+  CHECK(r.status.code == 1);
+  CHECK(line_with(r.out, "max_memory_mb ").ends_with(" 18  bound 16         FAIL"));
+  CHECK(r.err.find("herd sim: check failed: the run was cut short at max_memory_mb 16: it held about 18 MiB at "
+                   "sim time ") != std::string::npos);
+  // The default budget has room for it.
+  r = run_herd({"sim", grows, "--quiet"}, 120'000);
+  CHECK(r.status.code == 0);
+  CHECK(line_with(r.out, "max_memory_mb ").ends_with("  bound 4096       pass"));
 }
 
 TEST_CASE("e2e sim: --check-determinism honours --json and --output") {

@@ -78,12 +78,12 @@ TEST_CASE("report: every expect check is listed with figure, bound and pass, in 
       "expect": {"reached_all_min": 1.0, "reached_all_or_superseded_min": 1.0, "residue_max": 0.0,
                  "latency_max_ms": 15, "msgs_per_update_max": 6}})");
   const Report r = Simulator(s, 2).run();
-  // max_events, the expectations in a fixed order, then the safety checks.
-  REQUIRE(r.checks.size() == 10);
-  const char* names[] = {"max_events", "reached_all_min", "reached_all_or_superseded_min", "residue_max",
+  // max_events, max_memory_mb, the expectations in a fixed order, then the safety checks.
+  REQUIRE(r.checks.size() == 11);
+  const char* names[] = {"max_events", "max_memory_mb", "reached_all_min", "reached_all_or_superseded_min", "residue_max",
                          "latency_max_ms", "msgs_per_update_max", "stores_monotonic", "serves_held",
                          "replies_well_formed", "answered_once"};
-  for (size_t i = 0; i < 10; ++i) CHECK(r.checks[i].name == names[i]);
+  for (size_t i = 0; i < 11; ++i) CHECK(r.checks[i].name == names[i]);
   // Ring of 5, 10 ms links: the farthest server is 2 hops away (20 ms > 15 ms).
   const Check* latency = find_check(r, "latency_max_ms");
   CHECK(latency->figure == "20.000");

@@ -150,12 +150,14 @@ TEST_CASE("sim: a failed expectation names the seed and the command that replays
       "workload": {"clients": 10, "iamat_per_s": 10}, "links": {"drop": 1.0},
       "expect": {"reached_all_min": 1.0}})");
   const Report r = Simulator(s, 7).run();
-  REQUIRE(r.checks.size() == 6);  // With the four safety checks, which pass.
+  REQUIRE(r.checks.size() == 7);  // With the memory budget and the four safety checks, which pass.
   CHECK(r.checks[0].name == "max_events");
   CHECK(r.checks[0].pass);
-  CHECK(r.checks[1].name == "reached_all_min");
-  CHECK_FALSE(r.checks[1].pass);
-  CHECK(r.checks[1].bound == "1.000000");
+  CHECK(r.checks[1].name == "max_memory_mb");
+  CHECK(r.checks[1].pass);
+  CHECK(r.checks[2].name == "reached_all_min");
+  CHECK_FALSE(r.checks[2].pass);
+  CHECK(r.checks[2].bound == "1.000000");
   const std::string text = failure_text(r, "x.json");
   CHECK(text.find("herd sim: check failed: reached all servers: 0 of " + std::to_string(r.updates) +
                   " updates (0.000000), below reached_all_min 1.000000\n") != std::string::npos);
