@@ -123,6 +123,7 @@ std::string report_text(const Report& r) {
   row("rate", rate_text(r) + " deliveries per wall-clock second");
   append_checks_text(o, r.checks);
   for (const std::string& note : r.notes) row("note", note);
+  if (!r.swarm_json.empty()) row("swarm", r.swarm_json);
   return o;
 }
 
@@ -191,7 +192,9 @@ std::string report_json(const Report& r, bool with_wall) {
     const std::string rate = rate_text(r);
     o += ",\"deliveries_per_s\":" + (rate == "unmeasured" ? std::string("null") : rate);
   }
-  o += ",\"checks\":" + checks_json(r.checks) + ",\"notes\":" + strings_json(r.notes) + "}";
+  o += ",\"checks\":" + checks_json(r.checks) + ",\"notes\":" + strings_json(r.notes);
+  if (!r.swarm_json.empty()) o += ",\"swarm\":" + r.swarm_json;
+  o += "}";
   return o;
 }
 

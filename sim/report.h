@@ -26,7 +26,8 @@
 // replies, invalid, refused, unanswered (lost with a crashed server),
 // places_failures}, sim_ms, wall_ms, compression (sim_ms / wall_ms; wall_ms times
 // the event loop only), deliveries_per_s (per wall-clock second of the event loop),
-// checks (every check, passed or not: [{"name", "figure", "bound", "pass"}]), notes.
+// checks (every check, passed or not: [{"name", "figure", "bound", "pass"}]), notes,
+// swarm (a swarm scenario's draw, sim/swarm.h; absent otherwise).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -96,6 +97,7 @@ struct Report {
   int64_t wall_ns = 0;  // Measured by the caller around the run; 0 when not.
   std::vector<Check> checks;       // Every check, in the order they are printed.
   std::vector<std::string> notes;  // E.g. a timeline action the fault layer refused.
+  std::string swarm_json;          // A swarm scenario's draw for this seed (sim/swarm.h), or "".
 
   bool passed() const;  // Every check passed.
 };

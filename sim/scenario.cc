@@ -228,7 +228,7 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source, 
   JsonField root = doc.root();
   if (auto e = root.expect_object({"name", "description", "topology", "duration_ms", "drain_ms",
                                    "seed", "max_events", "max_memory_mb", "workload", "expect", "links",
-                                   "link_overrides", "timeline", "sync", "link_queue_bytes", "link_timings"})) {
+                                   "link_overrides", "timeline", "sync", "link_queue_bytes", "link_timings", "swarm"})) {
     return *e;
   }
   Scenario s;
@@ -284,6 +284,11 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source, 
   s.plan = std::move(plan.value());
   if (auto e = check_timeline_ends(root, s)) return *e;
   if (auto e = check_memory_plan(root, s)) return *e;
+  if (std::optional<JsonField> swarm = root.optional("swarm")) {
+    SwarmSpec spec;
+    if (auto e = parse_swarm_section(*swarm, s, &spec)) return *e;
+    s.swarm = spec;
+  }
   if (s.name.empty()) s.name = s.topology.name;
   return s;
 }

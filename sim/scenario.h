@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "node/fault_action.h"
@@ -83,6 +84,27 @@ struct Expect {
   std::optional<uint64_t> monotonic_reads_max;
 };
 
+// The "swarm" section (sim/swarm.h): ranges and probabilities from which each seed
+// draws its own faults, nemesis schedule and workload rates. Integers only, so a
+// draw is the same everywhere: probabilities in parts per million, rates in
+// thousandths per second.
+struct SwarmDraw {  // One link-fault key: with probability p_ppm, a value in [lo, hi].
+  uint64_t p_ppm = 0;
+  int64_t lo = 0, hi = 0;
+};
+struct SwarmSpec {
+  int64_t events_min = 0, events_max = 3;   // Nemesis events per seed.
+  int64_t window_lo_ms = 0, window_hi_ms = 0;  // Events start in here (default: the workload).
+  int64_t fault_lo_ms = 500, fault_hi_ms = 3000;  // How long a fault lasts until its heal.
+  // Relative weights of the kinds, in kSwarmKinds order.
+  uint32_t weights[6] = {1, 1, 1, 1, 1, 1};
+  std::optional<SwarmDraw> drop, duplicate;  // lo, hi in ppm.
+  std::optional<SwarmDraw> delay_ms;         // lo, hi in ms.
+  std::optional<SwarmDraw> bandwidth_kbps;
+  std::optional<std::pair<int64_t, int64_t>> clients;
+  std::optional<std::pair<int64_t, int64_t>> iamat_milli, whatsat_milli;  // Per 1000 s.
+};
+
 struct Scenario {
   std::string source;  // The scenario file's path as given ("" when inline text).
   std::string name;
@@ -103,6 +125,9 @@ struct Scenario {
   // The herd key, when the run's peers authenticate (from the command line's secret,
   // never from the file; node/peer_auth.h).
   std::optional<AuthKey> herd_key;
+  // The "swarm" section, when given: the scenario is a template, and each seed runs
+  // the concrete scenario sim/swarm.h draws from it.
+  std::optional<SwarmSpec> swarm;
 };
 
 // Reads and parses a topology file (the host's: sim/ reads no file itself).

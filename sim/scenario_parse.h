@@ -43,4 +43,8 @@ std::optional<Error> parse_sync_section(const JsonField& f, SyncConfig* sync);
 // defaults); the idle timeout and the suspicion must exceed the heartbeat.
 std::optional<Error> parse_link_timings_section(const JsonField& f, LinkTimings* timings);
 
+// The "swarm" section (sim/swarm.h), checked against the scenario parsed so far (its
+// topology and duration).
+std::optional<Error> parse_swarm_section(const JsonField& f, const Scenario& s, SwarmSpec* swarm);
+
 }  // namespace herd

@@ -26,6 +26,7 @@
 #include "sim/cli/serve_checks.h"
 #include "sim/cli/serve_fds.h"
 #include "sim/cli/sim_cli.h"
+#include "sim/cli/sweep_cli.h"
 #include "sim/trace.h"
 #include "crypto/sodium_mac.h"
 #include "sim/cli/version.h"
@@ -61,6 +62,10 @@ const Command kCommands[] = {
     {"node", "node NAME [options]", "run one server of the topology", node_command},
     {"sim", "sim SCENARIO [options]", "run a scenario in virtual time",
      argv_command<sim_command>},
+    {"sweep", "sweep SCENARIO [options]", "run a scenario over a range of seeds, in worker processes",
+     argv_command<sweep_command>},
+    {"shrink", "shrink SCENARIO --seed N", "reduce a failing seed to a small scenario that fails the same way",
+     argv_command<shrink_command>},
     {"replay", "replay TRACE [options]", "replay a recorded trace, byte for byte",
      argv_command<replay_command>},
     {"compare", "compare A.json B.json", "two reports (sim, live) side by side with the differences",

@@ -176,7 +176,8 @@ bool progress_wanted(const SimFlags& flags) {
   return flags.progress == SimFlags::Progress::kOn;
 }
 
-int run_sim(const Scenario& scenario, const SimFlags& flags, uint64_t seed, ReportOut& out) {
+int run_sim(const Scenario& scenario, const SimFlags& flags, uint64_t seed, ReportOut& out,
+            const std::string& swarm_json) {
   Simulator sim(scenario, seed);
   std::unique_ptr<TraceWriter> writer;
   if (!flags.record.empty()) {
@@ -198,6 +199,7 @@ int run_sim(const Scenario& scenario, const SimFlags& flags, uint64_t seed, Repo
   if (progress) progress->finish();
   Report report = sim.report();
   report.wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count();
+  report.swarm_json = swarm_json;
   if (writer) {
     const std::string error = writer->close(sim.nodes());
     if (!error.empty()) {
@@ -281,8 +283,11 @@ int sim_command(int argc, char** argv) {
     std::fputs(kSimUsage, stdout);
     return 0;
   }
-  Result<Scenario> scenario = load_scenario(flags.scenario_path, flags.max_memory_mb);
-  if (!scenario.ok()) return usage_error(scenario.error());
+  Result<std::string> text = read_scenario_text(flags.scenario_path);
+  if (!text.ok()) return usage_error(text.error());
+  Result<SeededScenario> seeded = seeded_scenario(text.value(), flags.scenario_path, flags.seed, flags.max_memory_mb);
+  if (!seeded.ok()) return usage_error(seeded.error());
+  Result<Scenario> scenario = std::move(seeded.value().scenario);
   if (flags.sync) scenario.value().sync.mode = *flags.sync;
   if (!flags.secret_file.empty()) {
     Result<AuthKey> key = herd_key_from_file(flags.secret_file);
@@ -291,9 +296,9 @@ int sim_command(int argc, char** argv) {
   }
   ReportOut out;
   if (Result<bool> opened = out.open(flags.output); !opened.ok()) return usage_error(opened.error());
-  const uint64_t seed = flags.seed.value_or(scenario.value().seed.value_or(1));
+  const uint64_t seed = seeded.value().seed;
   if (flags.check_determinism) return determinism(scenario.value(), flags, seed, out);
-  return run_sim(scenario.value(), flags, seed, out);
+  return run_sim(scenario.value(), flags, seed, out, seeded.value().swarm_json);
 }
 
 }  // namespace herd
