@@ -158,11 +158,26 @@ std::string latency_svg(const HtmlRun& run) {
     for (int64_t v : samples) top = std::max(top, v);
   }
   std::string o = "<svg id=\"latency\" width=\"" + num(W, 0) + "\" height=\"" + num(H, 0) + "\">";
-  const size_t n = run.servers().size();
+  // Many servers: one curve of them all, pooled, instead of one each.
+  const bool pooled = run.servers().size() > 30;
+  std::vector<std::vector<int64_t>> curves;
+  if (pooled) {
+    curves.emplace_back();
+    for (const auto& samples : run.latency_ns()) curves[0].insert(curves[0].end(), samples.begin(), samples.end());
+  } else {
+    curves = run.latency_ns();
+  }
+  const size_t n = curves.size();
   for (size_t s = 0; s < n; ++s) {
-    std::vector<int64_t> v = run.latency_ns()[s];
+    std::vector<int64_t> v = curves[s];
     if (v.empty()) continue;
     std::sort(v.begin(), v.end());
+    // At most 256 steps a curve: evenly spaced quantiles.
+    if (v.size() > 256) {
+      std::vector<int64_t> q;
+      for (size_t i = 0; i < 256; ++i) q.push_back(v[(i * (v.size() - 1)) / 255]);
+      v = std::move(q);
+    }
     std::string points = num(x0) + "," + num(y1) + " ";
     for (size_t i = 0; i < v.size(); ++i) {
       const double x = x0 + static_cast<double>(v[i]) / static_cast<double>(top) * (x1 - x0);
@@ -172,9 +187,9 @@ std::string latency_svg(const HtmlRun& run) {
     }
     const std::string colour = "hsl(" + u64(s * 300 / std::max<size_t>(1, n)) + ",70%,42%)";
     o += "<polyline class=\"cdf\" fill=\"none\" stroke=\"" + colour + "\" stroke-width=\"1.2\" points=\"" + points +
-         "\"><title>" + esc(run.servers()[s]) + ": " + u64(v.size()) + " updates, p50 " + ms(v[v.size() / 2]) +
+         "\"><title>" + (pooled ? std::string("every server") : esc(run.servers()[s])) + ": " + u64(v.size()) + " samples, p50 " + ms(v[v.size() / 2]) +
          " ms, max " + ms(v.back()) + " ms</title></polyline>";
-    if (n <= 30) {
+    if (!pooled) {
       o += "<text x=\"" + num(x1 + 8 + static_cast<double>(s / 15) * 50) + "\" y=\"" +
            num(y0 + 8 + static_cast<double>(s % 15) * 12) + "\" style=\"fill:" + colour + "\">" +
            esc(run.servers()[s]) + "</text>";
@@ -187,8 +202,41 @@ std::string latency_svg(const HtmlRun& run) {
   return o + "</svg>";
 }
 
+// More servers than this: the links as a list, the worst first, not a matrix.
+constexpr size_t kMatrixServersMax = 40;
+constexpr size_t kLinkRowsMax = 200;
+
+std::string link_list_html(const HtmlRun& run) {
+  struct Row {
+    int a, b;
+    uint64_t sent, lost, downs;
+  };
+  std::vector<Row> rows;
+  for (const auto& [x, y] : run.links()) {
+    for (const auto& [a, b] : {std::pair<int, int>{x, y}, std::pair<int, int>{y, x}}) {
+      const HtmlLinkCounts& c = run.link(a, b);
+      rows.push_back({a, b, c.sent, (c.sent > c.received ? c.sent - c.received : 0) + c.faulted, c.downs});
+    }
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& p, const Row& q) {
+    return p.lost != q.lost ? p.lost > q.lost : p.downs > q.downs;
+  });
+  std::string o = "<p>" + u64(run.servers().size()) + " servers: each direction of each link, the most lost first" +
+                  (rows.size() > kLinkRowsMax ? " (the first " + u64(kLinkRowsMax) + " of " + u64(rows.size()) + ")" : "") +
+                  ".</p>\n<table class=\"matrix\" id=\"links\"><tr><th class=\"l\">from</th><th class=\"l\">to</th>"
+                  "<th>sent</th><th>lost</th><th>down</th></tr>\n";
+  for (size_t i = 0; i < rows.size() && i < kLinkRowsMax; ++i) {
+    const Row& r = rows[i];
+    o += "<tr><td class=\"l\">" + esc(run.servers()[static_cast<size_t>(r.a)]) + "</td><td class=\"l\">" +
+         esc(run.servers()[static_cast<size_t>(r.b)]) + "</td><td>" + u64(r.sent) + "</td><td>" + u64(r.lost) +
+         "</td><td>" + u64(r.downs) + "</td></tr>\n";
+  }
+  return o + "</table>\n";
+}
+
 std::string matrix_html(const HtmlRun& run) {
   const size_t n = run.servers().size();
+  if (n > kMatrixServersMax) return link_list_html(run);
   std::vector<char> linked(n * n, 0);
   for (const auto& [a, b] : run.links()) {
     linked[static_cast<size_t>(a) * n + static_cast<size_t>(b)] = 1;
@@ -326,7 +374,8 @@ std::string render_run_html(const HtmlRun& run, const std::optional<Report>& rep
        u64(run.drawn().size()) + " of " + u64(run.updates()) + " updates drawn";
   if (run.drawn().size() < run.updates()) o += " (" + u64(run.updates() - run.drawn().size()) + " left out, spread evenly)";
   o += ".</p>\n<div id=\"hover\">Hover over an arrow or a dot for its details.</div>\n<div id=\"spacetime\"></div>\n";
-  o += "<h2>Convergence</h2>\n<div class=\"row\"><div><b>Latency to each server (CDF)</b><br>" + latency_svg(run) +
+  o += "<h2>Convergence</h2>\n<div class=\"row\"><div><b>Latency to each server (CDF" +
+       std::string(run.servers().size() > 30 ? ", every server pooled" : "") + ")</b><br>" + latency_svg(run) +
        "</div>";
   if (report && !report->residue_series.empty()) {
     o += "<div><b>Residue: stale (server, client) pairs, with the faults</b><br>" + residue_svg(run, *report) + "</div>";

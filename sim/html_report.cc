@@ -16,6 +16,7 @@ HtmlRun::HtmlRun(std::vector<std::string> servers, std::vector<std::pair<int, in
   latency_.resize(n);
   latency_seen_.assign(n, 0);
   latency_stride_.assign(n, 1);
+  updates_max_ = std::clamp<size_t>(60'000 / std::max<size_t>(1, 2 * links_.size()), 4, kHtmlUpdatesMax);
 }
 
 int HtmlRun::server_index(std::string_view name) const {
@@ -48,7 +49,7 @@ void HtmlRun::update(int origin, int64_t t_ns, std::string_view at_line) {
   u.at_line = line;
   drawn_index_.emplace(line, drawn_.size());
   drawn_.push_back(std::move(u));
-  if (drawn_.size() > kHtmlUpdatesMax) thin();
+  if (drawn_.size() > updates_max_) thin();
 }
 
 // Keeps every other drawn update (those whose index is a multiple of the doubled

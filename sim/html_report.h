@@ -17,7 +17,8 @@
 // the same picture.
 //
 // Limits: kHtmlUpdatesMax updates are drawn (spread evenly over the run: when more
-// come, every other one is dropped and the spacing doubles), each with at most
+// come, every other one is dropped and the spacing doubles; on a topology of more than
+// 470 links fewer, down to 4, so that about 60000 messages are drawn), each with at most
 // kHtmlMessagesPerUpdateMax messages; the counts left out are shown. Latency keeps
 // at most kHtmlLatencyMax samples per server (evenly thinned the same way); updates
 // are tracked for latency up to kHtmlTrackedMax.
@@ -120,6 +121,7 @@ class HtmlRun {
   std::vector<HtmlLinkCounts> counts_;  // from * n + to.
   std::vector<HtmlUpdate> drawn_;
   std::unordered_map<std::string, size_t> drawn_index_;  // AT line -> index in drawn_.
+  size_t updates_max_ = kHtmlUpdatesMax;  // Fewer on big topologies: about 60000 messages drawn.
   uint64_t stride_ = 1;
   uint64_t updates_ = 0;
   uint64_t carried_ = 0;

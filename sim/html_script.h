@@ -74,7 +74,7 @@ inline constexpr const char* kSpaceTimeScript = R"JS(
       return px + (t - from) * scale;
     }
     function y(s) { return top + lane * s + lane / 2; }
-    var svg = el('svg', {width: width, height: height, id: 'spacetime-svg'}, null);
+    var svg = el('svg', {width: width + 30, height: height, id: 'spacetime-svg'}, null);
     var defs = el('defs', {}, svg);
     var mk = el('marker', {id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 6, markerHeight: 6,
       orient: 'auto-start-reverse'}, defs);
