@@ -43,7 +43,7 @@ SUDO       ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DOCTEST_H  ?= /usr/include/doctest/doctest.h
 DEP_MODULES = libuv:libuv1-dev libcurl:libcurl4-openssl-dev RapidJSON:rapidjson-dev libsodium:libsodium-dev
 
-.PHONY: all deps test test-asan test-ndebug run clean check-core check-tracked bench bench-fidelity fuzz fuzz-build fuzz-deps
+.PHONY: all deps browser-deps test test-asan test-ndebug run clean check-core check-tracked bench bench-fidelity fuzz fuzz-build fuzz-deps
 all: $(BUILD)/herd
 
 # Installs Debian's packages for whatever pkg-config or the header check cannot find,
@@ -64,6 +64,18 @@ deps:
 	  echo "herd: running:" $(SUDO) $(APT_GET) install -y -q $$missing; \
 	  { $(SUDO) $(APT_GET) update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -q $$missing; } \
 	    || { echo "herd: apt-get failed; install by hand: $$missing"; exit 1; }; \
+	fi
+
+# The browser the HTML report's test renders in (tests/e2e/html_report_e2e_test.cc):
+# Debian's chromium, installed the way `deps` installs the libraries when the command
+# is missing.
+CHROMIUM ?= chromium
+browser-deps:
+	@if ! command -v $(CHROMIUM) >/dev/null 2>&1; then \
+	  echo "herd: missing Debian packages: chromium"; \
+	  echo "herd: running:" $(SUDO) $(APT_GET) install -y -q chromium; \
+	  { $(SUDO) $(APT_GET) update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -q chromium; } \
+	    || { echo "herd: apt-get failed; install by hand: chromium"; exit 1; }; \
 	fi
 
 # The layers (see README, Architecture): node/ is the core and includes only node/,
@@ -99,8 +111,8 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(BUILD)/libherd.a
 	@mkdir -p $(dir $@)
 	$(CXX) $(SANFLAGS) -o $@ $^ $(DEP_LIBS)
 
-test: $(BUILD)/herd $(BUILD)/herd_tests
-	@HERD_BIN=$(abspath $(BUILD)/herd) HERD_ROOT=$(CURDIR) sh tests/run.sh $(BUILD)/herd_tests
+test: $(BUILD)/herd $(BUILD)/herd_tests browser-deps
+	@HERD_BIN=$(abspath $(BUILD)/herd) HERD_ROOT=$(CURDIR) HERD_CHROMIUM=$(CHROMIUM) sh tests/run.sh $(BUILD)/herd_tests
 
 test-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test

@@ -65,7 +65,8 @@ const char kRunOptionsHelp[] =
     "                        (--drop, --delay, --dup win over the file's \"links\")\n"
     "  --scenario FILE       run a scenario's workload and faults against this herd on\n"
     "                        loopback and print the same report as `herd sim FILE`\n"
-    "                        (its topology, sync and faults; with --json, --output FILE)\n"
+    "                        (its topology, sync and faults; with --json, --output FILE,\n"
+    "                        --html FILE for the HTML report of herd report)\n"
     "  --admin-port N        console on 127.0.0.1:N, line-based (0: ephemeral, printed);\n"
     "                        the same commands are read from stdin when it is a terminal\n"
     "                        or a pipe (type `help`); with a herd secret, a client\n"
@@ -346,6 +347,7 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"--scenario",
        [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->scenario_path); }},
       {"--output", [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->output_path); }},
+      {"--html", [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->html_path); }},
       {"--secret-file", [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->secret_file); }},
       {"--seed", [](auto f, auto& v, auto* o) { return set_seed(f, v, &o->seed); }},
       {"--drop", [](auto f, auto& v, auto* o) { return set_link_fault(f, v, &o->link_faults); }},
@@ -367,7 +369,7 @@ bool has_run_only_options(const ServeOptions& options) {
   return !options.faults_path.empty() || options.seed || !options.link_faults.empty() ||
          options.host.admin_port >= 0 || options.host.admin_host != "127.0.0.1" ||
          !options.scenario_path.empty() || options.json ||
-         !options.output_path.empty();
+         !options.output_path.empty() || !options.html_path.empty();
 }
 
 Result<FaultSetup> make_fault_setup(const ServeOptions& options, const Topology& topology,

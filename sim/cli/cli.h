@@ -26,6 +26,7 @@ struct ServeOptions {
   std::string faults_path;               // --faults FILE (herd run only).
   std::string record_path;               // --record TRACE: every node input, for replay.
   std::string scenario_path;             // --scenario FILE (herd run only).
+  std::string html_path;                 // --html FILE: the HTML report (with --scenario).
   bool json = false;                     // --json: the scenario's report as JSON.
   std::string output_path;               // --output FILE: the scenario's report there.
   std::optional<uint64_t> seed;          // --seed N (herd run only).

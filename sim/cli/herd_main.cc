@@ -22,6 +22,7 @@
 #include "sim/cli/admin_cli.h"
 #include "sim/cli/compare_cli.h"
 #include "sim/cli/live_run.h"
+#include "sim/cli/report_cli.h"
 #include "sim/cli/scenario_file.h"
 #include "sim/cli/serve_checks.h"
 #include "sim/cli/serve_fds.h"
@@ -68,6 +69,8 @@ const Command kCommands[] = {
      argv_command<shrink_command>},
     {"replay", "replay TRACE [options]", "replay a recorded trace, byte for byte",
      argv_command<replay_command>},
+    {"report", "report INPUT --html OUT.html", "an HTML report of a trace, a live run's logs or a sweep",
+     argv_command<report_command>},
     {"compare", "compare A.json B.json", "two reports (sim, live) side by side with the differences",
      argv_command<compare_command>},
     {"admin", "admin [HOST:]PORT", "send a running herd's console the lines of stdin; print its answers",
@@ -344,6 +347,7 @@ int scenario_command(ServeOptions options) {
   live.json = options.json;
   live.output = options.output_path;
   live.record = options.record_path;
+  live.html = options.html_path;
   return run_live_scenario(scenario.value(), std::move(live));
 }
 
@@ -363,8 +367,8 @@ int run_command(const Args& args) {
   if (int status = prepare(*find_command("run"), args, &options, &topology); status >= 0) {
     return status;
   }
-  if (options.json || !options.output_path.empty()) {
-    return usage_error("--json and --output go with --scenario (see herd run --help)");
+  if (options.json || !options.output_path.empty() || !options.html_path.empty()) {
+    return usage_error("--json, --output and --html go with --scenario (see herd run --help)");
   }
   if (!options.positional.empty()) {
     return usage_error("run: unexpected argument \"" + options.positional[0] + "\"");

@@ -15,6 +15,8 @@
 #include "node/rng.h"
 #include "node/trace_format.h"
 #include "sim/cli/live_clients.h"
+#include "sim/cli/report_cli.h"
+#include "sim/html_report.h"
 #include "sim/trace.h"
 #include "sim/report.h"
 #include "sim/run_metrics.h"
@@ -297,6 +299,22 @@ int run_live_scenario(const Scenario& scenario, LiveRunOptions options) {
       return 2;
     }
   }
+  HtmlOut html_out;
+  if (!options.html.empty()) {
+    if (Result<bool> opened = html_out.open(options.html); !opened.ok()) {
+      std::fprintf(stderr, "herd: %s\n", opened.error().c_str());
+      if (out != stdout) std::fclose(out);
+      return 2;
+    }
+  }
+  std::vector<std::string> html_servers;
+  std::vector<std::pair<int, int>> html_links;
+  for (const TopologyNode& n : scenario.topology.nodes) html_servers.push_back(n.name);
+  for (const auto& [a, b] : scenario.topology.links) {
+    html_links.push_back({scenario.topology.index_of(a), scenario.topology.index_of(b)});
+  }
+  HtmlRun html_run(html_servers, html_links);
+  HtmlCollector html_collector(&html_run);
   uv_loop_t loop;
   uv_loop_init(&loop);
   int status = 0;
@@ -328,6 +346,9 @@ int run_live_scenario(const Scenario& scenario, LiveRunOptions options) {
       trace = std::move(opened.value());
       for (const auto& server : run.host().servers()) server->add_observer(trace.get());
     }
+    if (html_out.is_open()) {
+      for (const auto& server : run.host().servers()) server->add_observer(&html_collector);
+    }
     Result<bool> started = run.start();
     if (!started.ok()) {
       std::fprintf(stderr, "herd: %s\n", started.error().c_str());
@@ -348,6 +369,17 @@ int run_live_scenario(const Scenario& scenario, LiveRunOptions options) {
       const std::string text = options.json ? report_json(r) + "\n" : report_text(r);
       std::fputs(text.c_str(), out);
       std::fflush(out);
+      if (html_out.is_open()) {
+        add_timeline(&html_run, scenario.plan, html_run.first_ns());
+        HtmlMeta meta;
+        meta.title = scenario.name + " (live, seed " + std::to_string(options.seed) + ")";
+        meta.source = "herd run --scenario " + options.scenario_path + " (live, on loopback)";
+        meta.rerun = "herd run --scenario " + options.scenario_path + " --seed " + std::to_string(options.seed);
+        if (const std::string error = html_out.write(render_run_html(html_run, r, meta)); !error.empty()) {
+          std::fprintf(stderr, "herd: %s\n", error.c_str());
+          status = 1;
+        }
+      }
       if (!r.passed()) {
         std::fputs(failure_text(r, options.scenario_path).c_str(), stderr);
         status = 1;

@@ -26,6 +26,7 @@ struct LiveRunOptions {
   bool json = false;
   std::string output;   // Empty: stdout.
   std::string record;   // --record TRACE: every node input, as herd sim --record writes.
+  std::string html;     // --html FILE: the HTML report (sim/html_report.h).
 };
 
 // Runs the scenario; the exit status (0 every check held, 1 one failed, 2 usage).

@@ -18,7 +18,9 @@
 #include "node/hash.h"
 #include "node/json_bytes.h"
 #include "sim/report.h"
+#include "sim/cli/report_cli.h"
 #include "sim/cli/scenario_file.h"
+#include "sim/html_report.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 #include "sim/trace.h"
@@ -27,13 +29,14 @@ namespace herd {
 namespace {
 
 constexpr const char* kSimUsage =
-    "usage: herd sim SCENARIO.json [--seed N] [--json] [--record TRACE] [--check-determinism]\n"
+    "usage: herd sim SCENARIO.json [--seed N] [--json] [--record TRACE] [--html FILE] [--check-determinism]\n"
     "                [--sync MODE] [--secret-file FILE] [--max-memory-mb N] [--output FILE]\n"
     "                [--progress | --quiet]\n"
     "  Runs a scenario in virtual time and prints its report.\n"
     "  --seed N               the run's seed (0..18446744073709551615); wins over the scenario's\n"
     "  --json                 print the report as one JSON object\n"
     "  --record TRACE         write every input to every node to TRACE (JSON lines) for `herd replay`\n"
+    "  --html FILE            write the run's HTML report (space-time diagram, convergence, checks) to FILE\n"
     "  --check-determinism    run twice and compare every input and output; report the first difference\n"
     "  --sync MODE            anti-entropy: off, link-up or periodic (wins over the scenario's \"sync\")\n"
     "  --secret-file FILE     the herd secret: the simulated peers authenticate as a live herd's do\n"
@@ -186,6 +189,21 @@ int run_sim(const Scenario& scenario, const SimFlags& flags, uint64_t seed, Repo
     writer = std::move(w.value());
     sim.add_observer(writer.get());
   }
+  HtmlOut html_out;
+  std::unique_ptr<HtmlRun> html;
+  std::unique_ptr<HtmlCollector> collector;
+  if (!flags.html.empty()) {
+    if (Result<bool> opened = html_out.open(flags.html); !opened.ok()) return usage_error(opened.error());
+    std::vector<std::string> servers;
+    std::vector<std::pair<int, int>> links;
+    for (const TopologyNode& n : scenario.topology.nodes) servers.push_back(n.name);
+    for (const auto& [a, b] : scenario.topology.links) {
+      links.push_back({scenario.topology.index_of(a), scenario.topology.index_of(b)});
+    }
+    html = std::make_unique<HtmlRun>(servers, links);
+    collector = std::make_unique<HtmlCollector>(html.get());
+    sim.add_observer(collector.get());
+  }
   std::unique_ptr<ProgressLine> progress;
   if (progress_wanted(flags)) {
     progress = std::make_unique<ProgressLine>(scenario.name, scenario.duration_ns + scenario.drain_ns,
@@ -204,6 +222,17 @@ int run_sim(const Scenario& scenario, const SimFlags& flags, uint64_t seed, Repo
     const std::string error = writer->close(sim.nodes());
     if (!error.empty()) {
       std::fprintf(stderr, "herd: --record: %s\n", error.c_str());
+      return 1;
+    }
+  }
+  if (html) {
+    add_timeline(html.get(), scenario.plan, 0);
+    HtmlMeta meta;
+    meta.title = scenario.name + " (sim, seed " + std::to_string(seed) + ")";
+    meta.source = "herd sim " + flags.scenario_path + " (virtual time)";
+    meta.rerun = replay_hint(flags, seed);
+    if (const std::string error = html_out.write(render_run_html(*html, report, meta)); !error.empty()) {
+      std::fprintf(stderr, "herd: %s\n", error.c_str());
       return 1;
     }
   }
@@ -252,12 +281,16 @@ Result<SimFlags> parse_sim_flags(const std::vector<std::string>& args) {
       Result<int64_t> mb = parse_int_option("--max-memory-mb", v.value(), kMaxMemoryMbMin, kMaxMemoryMbMax);
       if (!mb.ok()) return Error{mb.error()};
       flags.max_memory_mb = static_cast<uint64_t>(mb.value());
-    } else if (is_option(arg, "--record") || is_option(arg, "--output") || is_option(arg, "--secret-file")) {
+    } else if (is_option(arg, "--record") || is_option(arg, "--output") || is_option(arg, "--secret-file") ||
+               is_option(arg, "--html")) {
       const std::string flag = arg.substr(0, arg.find('='));
       Result<std::string> v = option_value(args, &i, flag);
       if (!v.ok()) return Error{v.error()};
       if (v.value().empty()) return Error{flag + ": expected a file name"};
-      (flag == "--record" ? flags.record : flag == "--output" ? flags.output : flags.secret_file) = v.value();
+      (flag == "--record"   ? flags.record
+       : flag == "--output" ? flags.output
+       : flag == "--html"   ? flags.html
+                            : flags.secret_file) = v.value();
     } else if (is_option_word(arg)) {
       return Error{"sim: unknown option '" + arg + "' (see herd sim --help)"};
     } else if (flags.scenario_path.empty()) {
@@ -268,6 +301,9 @@ Result<SimFlags> parse_sim_flags(const std::vector<std::string>& args) {
   }
   if (!flags.help && flags.scenario_path.empty()) {
     return Error{"sim: expected a SCENARIO file (see herd sim --help)"};
+  }
+  if (!flags.html.empty() && (flags.html == flags.output || flags.html == flags.record)) {
+    return Error{"--html: the same file as --record or --output: " + flags.html};
   }
   if (!flags.record.empty() && flags.record == flags.output) {
     return Error{"--record and --output: the same file " + flags.record};

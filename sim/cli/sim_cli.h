@@ -32,6 +32,7 @@ struct SimFlags {
   std::optional<uint64_t> seed;
   bool json = false;
   std::string record;
+  std::string html;         // --html FILE: the HTML report (sim/html_report.h).
   std::string output;       // Empty: stdout.
   std::string secret_file;  // --secret-file: the simulated herd's peers authenticate.
   bool check_determinism = false;

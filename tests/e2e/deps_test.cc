@@ -146,3 +146,29 @@ TEST_CASE("fuzz-deps: apt-get fails: make fails and names the packages; the libr
 }
 
 }  // namespace herd::e2e
+
+namespace herd::e2e {
+
+TEST_CASE("browser-deps: chromium missing: apt-get installs Debian's chromium; present: nothing is run") {
+  TempDir dir;
+  const std::string vars = stand_ins(dir, "", 0);
+  const MakeResult missing = make_deps(vars + "CHROMIUM=" + dir.path() + "/no-chromium", "browser-deps");
+  CHECK(missing.code == 0);
+  CHECK(missing.output.find("herd: missing Debian packages: chromium\n") != std::string::npos);
+  CHECK(missing.output.find("herd: running: " + dir.path() + "/apt-get install -y -q chromium\n") != std::string::npos);
+  CHECK(read_text_file(dir.path() + "/apt.log") == "update -q\ninstall -y -q chromium\n");
+
+  TempDir failing;
+  const MakeResult refused = make_deps(stand_ins(failing, "", 1) + "CHROMIUM=" + failing.path() + "/no-chromium",
+                                       "browser-deps");
+  CHECK(refused.code != 0);
+  CHECK(refused.output.find("herd: apt-get failed; install by hand: chromium\n") != std::string::npos);
+
+  TempDir present;
+  const MakeResult there = make_deps(stand_ins(present, "", 0) + "CHROMIUM=sh", "browser-deps");
+  CHECK(there.code == 0);
+  CHECK(there.output.empty());
+  CHECK(read_text_file(present.path() + "/apt.log").empty());
+}
+
+}  // namespace herd::e2e
