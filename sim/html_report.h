@@ -106,8 +106,10 @@ class HtmlRun {
   uint64_t updates() const { return updates_; }
   const std::vector<HtmlFault>& faults() const { return faults_; }
   const HtmlLinkCounts& link(int from, int to) const;
-  int64_t first_ns() const { return first_ns_; }
-  int64_t last_ns() const { return last_ns_; }
+  // The first and last times seen; both 0 for a run with no events (no overflow in
+  // a span).
+  int64_t first_ns() const { return first_ns_ <= last_ns_ ? first_ns_ : 0; }
+  int64_t last_ns() const { return first_ns_ <= last_ns_ ? last_ns_ : 0; }
   const std::vector<std::vector<int64_t>>& latency_ns() const { return latency_; }
   const std::vector<std::string>& notes() const { return notes_; }
   uint64_t carried_messages() const { return carried_; }  // FLOOD and SYNC REC sent.

@@ -36,7 +36,18 @@ bool wait_for(const std::function<bool()>& done, int timeout_ms) {
   return done();
 }
 
-TEST_CASE("host: out of descriptors, accepting fails once per burst in the log, backs off, then goes on") {
+// This test lowers the whole test process's descriptor limit while a host runs in
+// it. The sanitizers' runtime needs descriptors of its own to check memory (UBSan's
+// vptr check then reports a bogus error), so a sanitizer build skips it and the
+// normal build (make test) runs it.
+#ifdef __SANITIZE_ADDRESS__
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
+TEST_CASE("host: out of descriptors, accepting fails once per burst in the log, backs off, then goes on" *
+          doctest::skip(kSanitized)) {
   e2e::TempDir dir;
   HostOptions options = options_in(dir);
   options.port_base = 0;

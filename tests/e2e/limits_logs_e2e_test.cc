@@ -167,7 +167,12 @@ TEST_CASE("e2e limits: 2000 IAMATs with 60 KB client ids: records bounded in byt
   // 4 MiB of records of about 60 KB each: some 69 clients, then '?'.
   CHECK(at >= 50);
   CHECK(at <= 70);
+#ifdef __SANITIZE_ADDRESS__
+  // ASan keeps freed memory in quarantine and pads every block: a looser bound.
+  CHECK(rss_after - rss_before < 400 * 1024);  // Was 633 MB and more.
+#else
   CHECK(rss_after - rss_before < 100 * 1024);   // Was 633 MB and more.
+#endif
   CHECK(log_bytes < 64 * 1024 * 1024);          // Was 2.1 GB.
   const std::string riley = read_text_file(run.logs.path() + "/Riley.log");
   CHECK(riley.find(" note - record table full (4194304 bytes): IAMAT refused\n") != std::string::npos);

@@ -175,7 +175,7 @@ TEST_CASE("e2e net faults: a paused server keeps its state; its neighbour's queu
                               {"at_ms": 500, "duration_ms": 2000, "iamat_per_s": 4000}]},
       "links": {"delay_ms": 1},
       "timeline": [{"at_ms": 300, "pause": "b"}, {"at_ms": 2600, "resume": "b"}],
-      "expect": {"converge_after_faults_ms": 4000, "residue_max": 0})", &r);
+      "expect": {"converge_after_faults_ms": 6000, "residue_max": 0})", &r);
   for (const rapidjson::Document* d : {&r.sim, &r.live}) {
     CHECK(u64(*d, "link_lost_full") > 0);  // The queue's limit held...
     CHECK(u64(*d, "link_lost_down") == 0);  // ...and the link stayed up.
