@@ -12,7 +12,6 @@ namespace herd {
 HtmlRun::HtmlRun(std::vector<std::string> servers, std::vector<std::pair<int, int>> links)
     : servers_(std::move(servers)), links_(std::move(links)) {
   const size_t n = servers_.size();
-  counts_.assign(n * n, HtmlLinkCounts{});
   latency_.resize(n);
   latency_seen_.assign(n, 0);
   latency_stride_.assign(n, 1);
@@ -27,7 +26,9 @@ int HtmlRun::server_index(std::string_view name) const {
 }
 
 const HtmlLinkCounts& HtmlRun::link(int from, int to) const {
-  return counts_[static_cast<size_t>(from) * servers_.size() + static_cast<size_t>(to)];
+  static const HtmlLinkCounts kNone;
+  auto it = counts_.find(static_cast<uint64_t>(from) << 32 | static_cast<uint32_t>(to));
+  return it == counts_.end() ? kNone : it->second;
 }
 
 void HtmlRun::seen(int64_t t_ns) {
@@ -36,6 +37,7 @@ void HtmlRun::seen(int64_t t_ns) {
 }
 
 void HtmlRun::update(int origin, int64_t t_ns, std::string_view at_line) {
+  seen(t_ns);
   const uint64_t index = updates_++;
   const std::string line(at_line);
   if (tracked_.size() < kHtmlTrackedMax) {
@@ -113,8 +115,7 @@ std::string_view HtmlRun::carried_line(std::string_view message, char* kind, int
 }
 
 void HtmlRun::send(int from, int to, int64_t t_ns, std::string_view message) {
-  const size_t n = servers_.size();
-  ++counts_[static_cast<size_t>(from) * n + static_cast<size_t>(to)].sent;
+  ++counts(from, to).sent;
   char kind = 'f';
   int hops = 0;
   const std::string_view line = carried_line(message, &kind, &hops);
@@ -131,8 +132,7 @@ void HtmlRun::send(int from, int to, int64_t t_ns, std::string_view message) {
 }
 
 void HtmlRun::receive(int from, int to, int64_t t_ns, std::string_view message) {
-  const size_t n = servers_.size();
-  ++counts_[static_cast<size_t>(from) * n + static_cast<size_t>(to)].received;
+  ++counts(from, to).received;
   char kind = 'f';
   int hops = 0;
   const std::string_view line = carried_line(message, &kind, &hops);
@@ -150,7 +150,7 @@ void HtmlRun::receive(int from, int to, int64_t t_ns, std::string_view message) 
 
 void HtmlRun::link_down(int from, int to, int64_t t_ns) {
   (void)t_ns;
-  ++counts_[static_cast<size_t>(from) * servers_.size() + static_cast<size_t>(to)].downs;
+  ++counts(from, to).downs;
 }
 
 void HtmlRun::fault(int64_t t_ns, std::string label, bool heals) {

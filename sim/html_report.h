@@ -21,7 +21,8 @@
 // 470 links fewer, down to 4, so that about 60000 messages are drawn), each with at most
 // kHtmlMessagesPerUpdateMax messages; the counts left out are shown. Latency keeps
 // at most kHtmlLatencyMax samples per server (evenly thinned the same way); updates
-// are tracked for latency up to kHtmlTrackedMax.
+// are tracked for latency up to kHtmlTrackedMax; link counts are kept per directed
+// pair that exchanged messages (never servers squared).
 #pragma once
 #include <cstdint>
 #include <map>
@@ -93,7 +94,7 @@ class HtmlRun {
   void send(int from, int to, int64_t t_ns, std::string_view message);
   void receive(int from, int to, int64_t t_ns, std::string_view message);
   void link_down(int from, int to, int64_t t_ns);
-  void faulted(int from, int to) { ++counts_[static_cast<size_t>(from) * servers_.size() + static_cast<size_t>(to)].faulted; }
+  void faulted(int from, int to) { ++counts(from, to).faulted; }
   // A fault of the timeline; `heals`: it ends the faults open before it.
   void fault(int64_t t_ns, std::string label, bool heals);
   void note(std::string text) { notes_.push_back(std::move(text)); }
@@ -106,10 +107,9 @@ class HtmlRun {
   uint64_t updates() const { return updates_; }
   const std::vector<HtmlFault>& faults() const { return faults_; }
   const HtmlLinkCounts& link(int from, int to) const;
-  // The first and last times seen; both 0 for a run with no events (no overflow in
-  // a span).
-  int64_t first_ns() const { return first_ns_ <= last_ns_ ? first_ns_ : 0; }
-  int64_t last_ns() const { return first_ns_ <= last_ns_ ? last_ns_ : 0; }
+  // The run's first and last moments (0 and 0 before any).
+  int64_t first_ns() const { return first_ns_ == INT64_MAX ? 0 : first_ns_; }
+  int64_t last_ns() const { return last_ns_ == INT64_MIN ? first_ns() : last_ns_; }
   const std::vector<std::vector<int64_t>>& latency_ns() const { return latency_; }
   const std::vector<std::string>& notes() const { return notes_; }
   uint64_t carried_messages() const { return carried_; }  // FLOOD and SYNC REC sent.
@@ -120,7 +120,9 @@ class HtmlRun {
 
   std::vector<std::string> servers_;
   std::vector<std::pair<int, int>> links_;
-  std::vector<HtmlLinkCounts> counts_;  // from * n + to.
+  HtmlLinkCounts& counts(int from, int to) { return counts_[static_cast<uint64_t>(from) << 32 | static_cast<uint32_t>(to)]; }
+  // Per directed pair that exchanged messages (at most the links): from << 32 | to.
+  std::unordered_map<uint64_t, HtmlLinkCounts> counts_;
   std::vector<HtmlUpdate> drawn_;
   std::unordered_map<std::string, size_t> drawn_index_;  // AT line -> index in drawn_.
   size_t updates_max_ = kHtmlUpdatesMax;  // Fewer on big topologies: about 60000 messages drawn.
