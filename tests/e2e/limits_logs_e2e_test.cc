@@ -169,7 +169,7 @@ TEST_CASE("e2e limits: 2000 IAMATs with 60 KB client ids: records bounded in byt
   CHECK(at <= 70);
 #ifdef __SANITIZE_ADDRESS__
   // ASan keeps freed memory in quarantine and pads every block: a looser bound.
-  CHECK(rss_after - rss_before < 400 * 1024);  // Was 633 MB and more.
+  CHECK(rss_after - rss_before < 800 * 1024);  // Was 633 MB and more.
 #else
   CHECK(rss_after - rss_before < 100 * 1024);   // Was 633 MB and more.
 #endif
