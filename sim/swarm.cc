@@ -21,7 +21,6 @@ namespace {
 
 constexpr int64_t kMsMax = 1'000'000'000;
 constexpr int64_t kEventsMax = 1000;
-constexpr int64_t kRateMilliMax = 1'000'000'000;  // 10^6 per second.
 
 // [lo, hi] of integers in min..max under `key`, when present.
 Result<std::optional<std::pair<int64_t, int64_t>>> int_range(const JsonField& f, std::string_view key, int64_t min,
