@@ -1,5 +1,7 @@
 #include "sim/replay.h"
 
+#include "sim/read_line.h"
+
 #include "crypto/sodium_mac.h"
 
 #include <sys/stat.h>
@@ -17,26 +19,6 @@
 
 namespace herd {
 namespace {
-
-enum class ReadLine { kOk, kEof, kTooLong };
-
-// One line, without reading more than `max` bytes of it: a trace is untrusted input.
-ReadLine read_line(std::istream& in, size_t max, std::string* line) {
-  line->clear();
-  char buf[64 * 1024];
-  for (;;) {
-    in.get(buf, sizeof buf, '\n');
-    const size_t n = static_cast<size_t>(in.gcount());
-    if (line->size() + n > max) return ReadLine::kTooLong;
-    line->append(buf, n);
-    if (in.eof()) return line->empty() ? ReadLine::kEof : ReadLine::kOk;
-    if (in.fail()) in.clear();  // An empty read (the next char is '\n').
-    if (in.peek() == '\n') {
-      in.get();
-      return ReadLine::kOk;
-    }
-  }
-}
 
 // The effects one call produced, for a person reading a divergence.
 std::string describe(std::span<const Effect> outputs) {

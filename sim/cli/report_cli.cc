@@ -1,5 +1,7 @@
 #include "sim/cli/report_cli.h"
 
+#include "sim/read_line.h"
+
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -64,25 +66,6 @@ constexpr size_t kSweepLinesMax = 1'000'000;
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "herd: %s\n", message.c_str());
   return 2;
-}
-
-enum class ReadLine { kOk, kEof, kTooLong };
-
-ReadLine read_line(std::istream& in, size_t max, std::string* line) {
-  line->clear();
-  char buf[64 * 1024];
-  for (;;) {
-    in.get(buf, sizeof buf, '\n');
-    const size_t n = static_cast<size_t>(in.gcount());
-    if (line->size() + n > max) return ReadLine::kTooLong;
-    line->append(buf, n);
-    if (in.eof()) return line->empty() ? ReadLine::kEof : ReadLine::kOk;
-    if (in.fail()) in.clear();
-    if (in.peek() == '\n') {
-      in.get();
-      return ReadLine::kOk;
-    }
-  }
 }
 
 // ---- a trace ----------------------------------------------------------------------
