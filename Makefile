@@ -68,9 +68,10 @@ deps:
 
 # The browser the HTML report's test renders in (tests/e2e/html_report_e2e_test.cc):
 # Debian's chromium, installed the way `deps` installs the libraries when the command
-# is missing.
+# is missing. After `deps`: two apt-gets at once fail on apt's lock (make test runs
+# its prerequisites in parallel).
 CHROMIUM ?= chromium
-browser-deps:
+browser-deps: deps
 	@if ! command -v $(CHROMIUM) >/dev/null 2>&1; then \
 	  echo "herd: missing Debian packages: chromium"; \
 	  echo "herd: running:" $(SUDO) $(APT_GET) install -y -q chromium; \

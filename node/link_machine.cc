@@ -142,8 +142,13 @@ void LinkMachine::adopt(ConnId conn, int64_t now_ns, Rng& rng, Effects* out) {
 void LinkMachine::start_sealing(const Handshake& h) {
   const AuthKey session = handshake_tag(auth_, h, "herd-session");
   const bool dialed = h.dialer == self_;  // This connection's role, whatever the names' order.
-  out_seal_ = Sealer(auth_.mac, session, dialed ? 'D' : 'A');
-  in_seal_ = Sealer(auth_.mac, session, dialed ? 'A' : 'D');
+  seals().out = Sealer(auth_.mac, session, dialed ? 'D' : 'A');
+  seals().in = Sealer(auth_.mac, session, dialed ? 'A' : 'D');
+}
+
+LinkMachine::Sealers& LinkMachine::seals() {
+  if (!seal_) seal_ = std::make_unique<Sealers>();
+  return *seal_;
 }
 
 void LinkMachine::close_conn(ConnId conn, std::string_view why, Effects* out) {
@@ -178,7 +183,7 @@ LinkMachine::LineOutcome LinkMachine::on_line(ConnId conn, std::string_view line
   outcome.message = line;
   if (auth_.on()) {
     bool replayed = false;
-    const std::optional<std::string_view> message = in_seal_.open(line, &replayed);
+    const std::optional<std::string_view> message = seals().in.open(line, &replayed);
     if (replayed) {
       ++stats_.replays;
       outcome.refused = "a replayed message";
@@ -369,7 +374,7 @@ void LinkMachine::send_raw(ConnId conn, std::string message, int64_t now_ns, Eff
 void LinkMachine::send_control(std::string message, int64_t now_ns, Effects* out) {
   if (auth_.on()) {
     const size_t body = message.size();
-    std::string sealed = out_seal_.seal(message);
+    std::string sealed = seals().out.seal(message);
     send_raw(conn_, std::move(sealed), now_ns, out);
     out->back().body = static_cast<uint32_t>(out->back().bytes.size() - body);
     return;
@@ -395,7 +400,7 @@ bool LinkMachine::send(std::string message, Traffic traffic, int64_t now_ns, Eff
   e.conn = conn_;
   if (auth_.on()) {
     const size_t body = message.size();
-    e.bytes = out_seal_.seal(message);
+    e.bytes = seals().out.seal(message);
     e.body = static_cast<uint32_t>(e.bytes.size() - body);
   } else {
     e.bytes = std::move(message);

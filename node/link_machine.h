@@ -30,6 +30,7 @@
 // link costs no timer effect per message.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -182,7 +183,13 @@ class LinkMachine {
   PeerAuth auth_;
   AuthNonce nd_{};          // The dialer's nonce of its current connection.
   Pending pending_;         // The acceptor's.
-  Sealer out_seal_, in_seal_;  // Of the current connection, when authenticated.
+  // Of the current connection, when authenticated: on the heap, as a Sealer remembers
+  // 4096 sequence numbers and most links of a large simulated herd never seal.
+  struct Sealers {
+    Sealer out, in;
+  };
+  std::unique_ptr<Sealers> seal_;
+  Sealers& seals();
   State state_ = State::kOff;
   ConnId conn_ = 0;
   bool full_ = false;

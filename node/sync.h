@@ -33,7 +33,6 @@
 // (`bad`), logged by the node, and ignored.
 #pragma once
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -43,6 +42,7 @@
 
 #include "node/clock.h"
 #include "node/effects.h"
+#include "node/fifo.h"
 #include "node/record.h"
 #include "node/rng.h"
 #include "node/sync_wire.h"
@@ -114,7 +114,7 @@ class SyncEngine {
 
  private:
   struct Outgoing {
-    std::deque<std::string> queue;
+    Fifo<std::string> queue;
     uint64_t bytes = 0;
     int64_t tokens = 0;
     int64_t refill_ns = INT64_MIN;

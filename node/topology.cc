@@ -140,6 +140,45 @@ std::vector<std::string> Topology::neighbours(std::string_view node) const {
   return out;
 }
 
+TopologyIndex::TopologyIndex(const Topology& topology) : topology_(&topology) {
+  const size_t n = topology.nodes.size();
+  index_.reserve(n);
+  for (size_t i = 0; i < n; ++i) index_.emplace(topology.nodes[i].name, static_cast<int>(i));
+  // Counting sort of the link ends by node, then each node's run sorted by name.
+  first_.assign(n + 1, 0);
+  std::vector<std::pair<int, int>> ends;
+  ends.reserve(2 * topology.links.size());
+  for (const auto& [a, b] : topology.links) {
+    const int x = index_of(a), y = index_of(b);
+    if (x < 0 || y < 0) continue;
+    ends.emplace_back(x, y);
+    ends.emplace_back(y, x);
+  }
+  for (const auto& end : ends) ++first_[static_cast<size_t>(end.first) + 1];
+  for (size_t i = 0; i < n; ++i) first_[i + 1] += first_[i];
+  adjacent_.resize(ends.size());
+  std::vector<size_t> next(first_.begin(), first_.end() - 1);
+  for (const auto& [from, to] : ends) adjacent_[next[static_cast<size_t>(from)]++] = to;
+  const auto by_name = [&](int x, int y) {
+    return topology.nodes[static_cast<size_t>(x)].name < topology.nodes[static_cast<size_t>(y)].name;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    std::sort(adjacent_.begin() + static_cast<std::ptrdiff_t>(first_[i]),
+              adjacent_.begin() + static_cast<std::ptrdiff_t>(first_[i + 1]), by_name);
+  }
+}
+
+int TopologyIndex::index_of(std::string_view node) const {
+  auto it = index_.find(node);
+  return it == index_.end() ? -1 : it->second;
+}
+
+std::vector<std::string> TopologyIndex::neighbour_names(int node) const {
+  std::vector<std::string> out;
+  for (int peer : neighbours(node)) out.push_back(topology_->nodes[static_cast<size_t>(peer)].name);
+  return out;
+}
+
 std::vector<std::vector<int>> Topology::components() const {
   std::unordered_map<std::string_view, int> index;  // Looked up, never iterated.
   for (size_t i = 0; i < nodes.size(); ++i) index.emplace(nodes[i].name, static_cast<int>(i));

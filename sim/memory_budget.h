@@ -35,9 +35,9 @@ inline constexpr uint64_t kMiB = uint64_t{1} << 20;
 // plan and the run's accounting.
 namespace memcost {
 inline constexpr uint64_t kBase = 10 * kMiB;      // The process: code, libraries, heap.
-inline constexpr uint64_t kServer = 8192;         // A Node, its driver, configs, timers, table digests.
-inline constexpr uint64_t kLink = 4096;           // Two link machines, fault state, names.
-inline constexpr uint64_t kConn = 2432;           // A simulated connection's four queues.
+inline constexpr uint64_t kServer = 4096;         // A Node, its driver, configs, timers, table digests.
+inline constexpr uint64_t kLink = 1792;           // Two link machines, fault state, names.
+inline constexpr uint64_t kConn = 512;            // A simulated connection and its four queues.
 inline constexpr uint64_t kPair = 10;             // RunMetrics per (server, client): 1 + 1 + 8.
 inline constexpr uint64_t kClientHost = 176;      // A workload client, its name and index.
 inline constexpr uint64_t kClient = kClientHost + 72;  // With the metrics' per-client state.

@@ -145,9 +145,15 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source, 
                                 const TopologyLoader& load, std::optional<uint64_t> max_memory_mb = std::nullopt);
 
 // A connected random topology: a random spanning tree plus random extra links up to
-// an average degree of `degree` (at least the tree's). Names r0000.., ports 20000+i.
-// REQUIRES: 1 <= nodes <= 40000, degree >= 0. (A scenario's random topology also has
-// nodes * degree / 2 <= kTopologyLinksMax.)
+// an average degree of `degree` (at least the tree's). Names r0000.. (r00000.. past
+// 10,000 nodes, r000000.. past 100,000); server i on host 127.0.(i / 40000).1, port
+// 20000 + i % 40000.
+// (No file is read, so the limits are the simulator's, not a topology file's.)
+constexpr size_t kRandomNodesMax = 1000000;
+constexpr size_t kRandomLinksMax = 4000000;
+constexpr int kRandomPortsPerHost = 40000;
+// REQUIRES: 1 <= nodes <= kRandomNodesMax, degree >= 0. (A scenario's random topology also has
+// nodes * degree / 2 <= kRandomLinksMax.)
 Topology random_topology(int nodes, int degree, uint64_t seed);
 
 }  // namespace herd

@@ -2,7 +2,7 @@
 // and the relocation of errors from parsers that see only part of the scenario.
 #include <algorithm>
 #include <charconv>
-#include <set>
+#include <unordered_set>
 #include <utility>
 
 #include <rapidjson/stringbuffer.h>
@@ -16,21 +16,26 @@
 namespace herd {
 
 Topology random_topology(int nodes, int degree, uint64_t seed) {
-  HERD_ASSERT(nodes >= 1 && nodes <= 40000 && degree >= 0);
+  HERD_ASSERT(nodes >= 1 && static_cast<size_t>(nodes) <= kRandomNodesMax && degree >= 0);
   Rng rng = derive(seed, "random-topology");
   Topology t;
   t.name = "random" + std::to_string(nodes);
-  const int width = nodes <= 10000 ? 4 : 5;
+  const int width = nodes <= 10000 ? 4 : nodes <= 100000 ? 5 : 6;
+  t.nodes.reserve(static_cast<size_t>(nodes));
   for (int i = 0; i < nodes; ++i) {
     std::string digits = std::to_string(i);
+    // 40,000 ports a host: 127.0.0.1, then 127.0.1.1, ... (only a simulator runs so many).
     t.nodes.push_back({"r" + std::string(static_cast<size_t>(width) - digits.size(), '0') + digits,
-                       "127.0.0.1", 20000 + i});
+                       "127.0." + std::to_string(i / kRandomPortsPerHost) + ".1", 20000 + i % kRandomPortsPerHost});
   }
-  std::set<std::pair<int, int>> linked;
+  std::unordered_set<uint64_t> linked;  // a * nodes + b, a < b; looked up, never iterated.
+  linked.reserve(static_cast<size_t>(nodes) * static_cast<size_t>(std::max(degree, 1)) / 2 + 1);
   auto add = [&](int a, int b) {
     if (a == b) return false;
     if (a > b) std::swap(a, b);
-    if (!linked.insert({a, b}).second) return false;
+    if (!linked.insert(static_cast<uint64_t>(a) * static_cast<uint64_t>(nodes) + static_cast<uint64_t>(b)).second) {
+      return false;
+    }
     t.links.emplace_back(t.nodes[static_cast<size_t>(a)].name, t.nodes[static_cast<size_t>(b)].name);
     return true;
   };
@@ -114,19 +119,19 @@ Result<Topology> parse_scenario_topology(const JsonDoc& doc, const JsonField& f,
   if (std::optional<JsonField> random = f.optional("random")) {
     if (auto e = f.expect_object({"random"})) return *e;
     if (auto e = random->expect_object({"nodes", "degree", "seed"})) return *e;
-    Result<int64_t> nodes = int_member(*random, "nodes", 1, 40000, std::nullopt);
+    Result<int64_t> nodes = int_member(*random, "nodes", 1, static_cast<int64_t>(kRandomNodesMax), std::nullopt);
     if (!nodes.ok()) return Error{nodes.error()};
     Result<int64_t> degree = int_member(*random, "degree", 0, 1000, 4);
     if (!degree.ok()) return Error{degree.error()};
     Result<int64_t> seed = int_member(*random, "seed", 0, INT64_MAX, 1);
     if (!seed.ok()) return Error{seed.error()};
-    // As many links as a topology file may have: 40000 nodes of degree 1000 would be
-    // 20 million, gigabytes before the run starts.
+    // Bounded: a million nodes of degree 1000 would be 500 million links, tens of
+    // gigabytes before the run starts.
     const int64_t links = nodes.value() * degree.value() / 2;
-    if (links > static_cast<int64_t>(kTopologyLinksMax)) {
+    if (links > static_cast<int64_t>(kRandomLinksMax)) {
       return random->error(std::to_string(nodes.value()) + " nodes of degree " + std::to_string(degree.value()) +
                            " make " + std::to_string(links) + " links; at most " +
-                           std::to_string(kTopologyLinksMax));
+                           std::to_string(kRandomLinksMax));
     }
     return random_topology(static_cast<int>(nodes.value()), static_cast<int>(degree.value()),
                            static_cast<uint64_t>(seed.value()));

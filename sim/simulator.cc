@@ -16,12 +16,13 @@ uint64_t sub_seed(uint64_t seed, int n) {
   return out;
 }
 
-std::vector<NodeConfig> configs_of(const Scenario& s, uint64_t seed) {
+std::vector<NodeConfig> configs_of(const Scenario& s, const TopologyIndex& index, uint64_t seed) {
   std::vector<NodeConfig> out;
-  for (const TopologyNode& node : s.topology.nodes) {
+  out.reserve(s.topology.nodes.size());
+  for (size_t i = 0; i < s.topology.nodes.size(); ++i) {
     NodeConfig c;
-    c.name = node.name;
-    c.neighbours = s.topology.neighbours(node.name);
+    c.name = s.topology.nodes[i].name;
+    c.neighbours = index.neighbour_names(static_cast<int>(i));
     c.seed = seed;
     c.link = s.link;
     c.sync = s.sync;
@@ -47,7 +48,8 @@ Simulator::Simulator(const Scenario& scenario, uint64_t seed)
     : scenario_(scenario),
       seed_(seed),
       n_(static_cast<int>(scenario.topology.nodes.size())),
-      configs_(configs_of(scenario, seed)),
+      index_(scenario.topology),
+      configs_(configs_of(scenario, index_, seed)),
       faults_(fault_topology(scenario.topology), sub_seed(seed, 0), scenario.plan),
       channel_(&faults_),
       workload_(scenario.workload, n_, sub_seed(seed, 1)),
@@ -64,8 +66,10 @@ Simulator::Simulator(const Scenario& scenario, uint64_t seed)
     drivers_.push_back(std::make_unique<NodeDriver>(configs_[i], static_cast<int>(i)));
     drivers_.back()->add_observer(&metrics_);
     timer_gen_.emplace_back(configs_[i].neighbours.size() + 1, 0);
-    std::vector<int>& peers = neighbour_nodes_.emplace_back();
-    for (const std::string& name : configs_[i].neighbours) peers.push_back(scenario.topology.index_of(name));
+    for (size_t p = 0; p < configs_[i].neighbours.size(); ++p) {
+      end_node_.push_back(static_cast<int>(i));
+      end_peer_.push_back(static_cast<int>(p));
+    }
   }
   crashed_.assign(n, 0);
   paused_.assign(n, 0);

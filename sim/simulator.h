@@ -21,7 +21,6 @@
 // Ownership: the Simulator holds a reference to the scenario, which must outlive it.
 #pragma once
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -30,6 +29,7 @@
 
 #include "node/driver.h"
 #include "node/effects.h"
+#include "node/fifo.h"
 #include "node/fault_channel.h"
 #include "node/fault_state.h"
 #include "node/trace_format.h"
@@ -102,8 +102,8 @@ class Simulator {
     bool open = true;
     uint64_t lines_in[2] = {0, 0};  // Lines read by node[1 - d]'s side, per direction.
     struct Dir {
-      std::deque<Msg> sendq;  // Written, not yet in the receiver's buffer.
-      std::deque<Msg> inbox;  // In the receiver's buffer, not yet read.
+      Fifo<Msg> sendq;  // Written, not yet in the receiver's buffer.
+      Fifo<Msg> inbox;  // In the receiver's buffer, not yet read.
       uint64_t sendq_bytes = 0, inbox_bytes = 0;
       bool full = false;      // Backpressure raised at the sender.
     } dir[2];
@@ -144,6 +144,8 @@ class Simulator {
   uint32_t conn_of(int node, ConnId id) const;  // UINT32_MAX when none.
   bool links_up() const;
   bool quiet() const;
+  template <typename Ok>
+  bool every_end(size_t* cursor, Ok ok) const;
 
   void places_answer(const SimEvent& e);
   void client_command(int server, uint32_t client, std::string line, bool iamat);
@@ -159,6 +161,7 @@ class Simulator {
   const Scenario& scenario_;
   uint64_t seed_;
   int n_;
+  TopologyIndex index_;
   std::vector<NodeConfig> configs_;
   std::vector<std::unique_ptr<NodeDriver>> drivers_;
   std::vector<char> crashed_, paused_;
@@ -169,7 +172,11 @@ class Simulator {
   std::vector<std::vector<SimEvent>> deferred_;   // Per node, while paused.
   FaultState faults_;
   FaultChannel channel_;
-  std::vector<std::vector<int>> neighbour_nodes_;  // Per node, per peer index: topology index.
+  // Every link end (node, its peer index), flat, for the checks made after every
+  // event; each check resumes where its last one failed (every_end).
+  std::vector<int> end_node_, end_peer_;
+  mutable size_t up_cursor_ = 0, quiet_cursor_ = 0;
+  uint64_t paused_count_ = 0;
   ClientWorkload workload_;
   SimPlaces places_;
   EventQueue queue_;

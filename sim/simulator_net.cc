@@ -40,7 +40,7 @@ uint64_t Simulator::queued(int link) const {
 }
 
 void Simulator::dial(int node, const Effect& e) {
-  const int target = neighbour_nodes_[static_cast<size_t>(node)][static_cast<size_t>(e.peer)];
+  const int target = index_.neighbours(node)[static_cast<size_t>(e.peer)];
   if (crashed_[static_cast<size_t>(target)]) {
     schedule(SimEventKind::kDialed, now_ns_, static_cast<uint32_t>(node), static_cast<uint32_t>(e.peer), 0,
              e.request);
@@ -227,7 +227,7 @@ void Simulator::close_all(int node) {
 }
 
 void Simulator::reset_link(const std::string& a, const std::string& b) {
-  const int x = scenario_.topology.index_of(a), y = scenario_.topology.index_of(b);
+  const int x = index_.index_of(a), y = index_.index_of(b);
   for (uint32_t i = 0; i < conns_.size(); ++i) {
     Conn& c = conns_[i];
     if (!c.open) continue;

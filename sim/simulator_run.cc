@@ -14,17 +14,31 @@ constexpr int64_t kBootLimitNs = 30'000'000'000;
 
 }  // namespace
 
-bool Simulator::links_up() const {
-  for (int i = 0; i < n_; ++i) {
-    if (crashed_[static_cast<size_t>(i)]) continue;
-    const Node& node = drivers_[static_cast<size_t>(i)]->node();
-    for (size_t p = 0; p < configs_[static_cast<size_t>(i)].neighbours.size(); ++p) {
-      if (!crashed_[static_cast<size_t>(neighbour_nodes_[static_cast<size_t>(i)][p])] && !node.link(static_cast<int>(p)).up()) {
-        return false;
-      }
+// Whether ok(node, peer) holds at every link end. The scan starts where the last
+// one failed and wraps around: after most events the end that failed last still
+// fails, so checking after every event costs O(1), not O(links). A true answer has
+// looked at every end in the present state, so the answer is the full scan's.
+template <typename Ok>
+bool Simulator::every_end(size_t* cursor, Ok ok) const {
+  const size_t total = end_node_.size();
+  for (size_t k = 0; k < total; ++k) {
+    size_t at = *cursor + k;
+    if (at >= total) at -= total;
+    if (!ok(end_node_[at], end_peer_[at])) {
+      *cursor = at;
+      return false;
     }
   }
   return true;
+}
+
+// Every link between running servers is up.
+bool Simulator::links_up() const {
+  return every_end(&up_cursor_, [this](int i, int p) {
+    const size_t node = static_cast<size_t>(i);
+    return crashed_[node] || crashed_[static_cast<size_t>(index_.neighbours(i)[static_cast<size_t>(p)])] ||
+           drivers_[node]->node().link(p).up();
+  });
 }
 
 // Nothing more will happen but heartbeats: no message in flight, no work pending,
@@ -32,22 +46,17 @@ bool Simulator::links_up() const {
 // by a link that has not: it will sync) and not syncing; and, when sync is periodic,
 // every server holds every newest record (else a coming round may repair more).
 bool Simulator::quiet() const {
-  if (inflight_ > 0 || pending_work_ > 0) return false;
-  for (int i = 0; i < n_; ++i) {
-    if (paused_[static_cast<size_t>(i)] || !deferred_[static_cast<size_t>(i)].empty()) return false;
-  }
+  if (inflight_ > 0 || pending_work_ > 0 || paused_count_ > 0 || deferred_count_ > 0) return false;
   if (!links_up()) return false;
-  for (int i = 0; i < n_; ++i) {
-    if (crashed_[static_cast<size_t>(i)]) continue;
-    const Node& node = drivers_[static_cast<size_t>(i)]->node();
-    for (size_t p = 0; p < configs_[static_cast<size_t>(i)].neighbours.size(); ++p) {
-      const LinkMachine& link = node.link(static_cast<int>(p));
-      if (!link.up()) continue;
-      if (now_ns_ - link.last_recv_ns() > scenario_.link.heartbeat_ns + scenario_.link.heartbeat_ns / 2) return false;
-      if (node.sync_active(static_cast<int>(p))) return false;
-    }
-  }
-  return scenario_.sync.mode != SyncMode::kPeriodic || metrics_.stale_pairs() == 0;
+  const int64_t heard_ns = scenario_.link.heartbeat_ns + scenario_.link.heartbeat_ns / 2;
+  const bool settled = every_end(&quiet_cursor_, [&](int i, int p) {
+    const size_t node = static_cast<size_t>(i);
+    if (crashed_[node]) return true;
+    const Node& n = drivers_[node]->node();
+    const LinkMachine& link = n.link(p);
+    return !link.up() || (now_ns_ - link.last_recv_ns() <= heard_ns && !n.sync_active(p));
+  });
+  return settled && (scenario_.sync.mode != SyncMode::kPeriodic || metrics_.stale_pairs() == 0);
 }
 
 void Simulator::start_workload() {
@@ -202,7 +211,7 @@ void Simulator::timeline(size_t index) {
 }
 
 void Simulator::host_request(const CommandOutcome& outcome) {
-  const int node = outcome.server.empty() ? -1 : scenario_.topology.index_of(outcome.server);
+  const int node = outcome.server.empty() ? -1 : index_.index_of(outcome.server);
   const size_t i = static_cast<size_t>(node);
   Input in;
   switch (outcome.request) {
@@ -225,6 +234,7 @@ void Simulator::host_request(const CommandOutcome& outcome) {
       reset_link(outcome.server, outcome.peer);
       break;
     case HostRequest::kPause:
+      if (!paused_[i]) ++paused_count_;
       paused_[i] = 1;
       break;
     case HostRequest::kResume:
@@ -239,6 +249,7 @@ void Simulator::host_request(const CommandOutcome& outcome) {
 // What reached a paused server runs now, in the order it came.
 void Simulator::resume(int node) {
   const size_t i = static_cast<size_t>(node);
+  if (paused_[i]) --paused_count_;
   paused_[i] = 0;
   std::vector<SimEvent> waiting = std::move(deferred_[i]);
   deferred_[i].clear();

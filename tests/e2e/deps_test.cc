@@ -149,9 +149,11 @@ TEST_CASE("fuzz-deps: apt-get fails: make fails and names the packages; the libr
 
 namespace herd::e2e {
 
+constexpr const char* kAllLibraries = "libuv libcurl RapidJSON libsodium";
+
 TEST_CASE("browser-deps: chromium missing: apt-get installs Debian's chromium; present: nothing is run") {
   TempDir dir;
-  const std::string vars = stand_ins(dir, "", 0);
+  const std::string vars = stand_ins(dir, kAllLibraries, 0);
   const MakeResult missing = make_deps(vars + "CHROMIUM=" + dir.path() + "/no-chromium", "browser-deps");
   CHECK(missing.code == 0);
   CHECK(missing.output.find("herd: missing Debian packages: chromium\n") != std::string::npos);
@@ -159,16 +161,33 @@ TEST_CASE("browser-deps: chromium missing: apt-get installs Debian's chromium; p
   CHECK(read_text_file(dir.path() + "/apt.log") == "update -q\ninstall -y -q chromium\n");
 
   TempDir failing;
-  const MakeResult refused = make_deps(stand_ins(failing, "", 1) + "CHROMIUM=" + failing.path() + "/no-chromium",
+  const MakeResult refused = make_deps(stand_ins(failing, kAllLibraries, 1) + "CHROMIUM=" + failing.path() + "/no-chromium",
                                        "browser-deps");
   CHECK(refused.code != 0);
   CHECK(refused.output.find("herd: apt-get failed; install by hand: chromium\n") != std::string::npos);
 
   TempDir present;
-  const MakeResult there = make_deps(stand_ins(present, "", 0) + "CHROMIUM=sh", "browser-deps");
+  const MakeResult there = make_deps(stand_ins(present, kAllLibraries, 0) + "CHROMIUM=sh", "browser-deps");
   CHECK(there.code == 0);
   CHECK(there.output.empty());
   CHECK(read_text_file(present.path() + "/apt.log").empty());
+}
+
+// A fresh machine's `make test` needs the libraries and chromium; make runs the two
+// installs as parallel prerequisites, and two apt-gets at once fail on apt's lock
+// ("Could not get lock /var/lib/apt/lists/lock"). The stand-in apt-get holds a lock
+// directory for a moment and records any overlap.
+TEST_CASE("browser-deps after deps: with make -j4 and everything missing, one apt-get at a time") {
+  TempDir dir;
+  const std::string vars = stand_ins(dir, "", 0);
+  write_script(dir.path() + "/apt-get",
+               "mkdir '" + dir.path() + "/lock' 2>/dev/null || echo OVERLAP >> '" + dir.path() + "/apt.log'\n" +
+                   "echo \"$*\" >> '" + dir.path() + "/apt.log'\nsleep 0.3\nrmdir '" + dir.path() + "/lock'\n");
+  const MakeResult r = make_deps("-j4 " + vars + "CHROMIUM=" + dir.path() + "/no-chromium", "deps browser-deps");
+  CHECK(r.code == 0);
+  CHECK(read_text_file(dir.path() + "/apt.log") ==
+        "update -q\ninstall -y -q libuv1-dev libcurl4-openssl-dev rapidjson-dev libsodium-dev\n"
+        "update -q\ninstall -y -q chromium\n");
 }
 
 }  // namespace herd::e2e

@@ -48,9 +48,9 @@ TEST_CASE("memory: a scenario planned past its budget is refused at parse time, 
   Result<Scenario> s = parse(kHuge);
   REQUIRE_FALSE(s.ok());
   CHECK(s.error() ==
-        "s.json: line 3: workload.clients: the run would need about 382334 MiB, over max_memory_mb 4096: "
+        "s.json: line 3: workload.clients: the run would need about 382017 MiB, over max_memory_mb 4096: "
         "1000000 clients x 40000 servers, server-client pairs 381707 MiB (workload.clients); "
-        "40000 servers and 40000 links, servers and links 562 MiB (topology); "
+        "40000 servers and 40000 links, servers and links 245 MiB (topology); "
         "about 10 reporting clients' records at each of 40000 servers, records held 56 MiB (workload.clients); "
         "code and libraries, the process 10 MiB; "
         "about 10 updates (iamat_per_s x duration_ms), updates 1 MiB (workload.iamat_per_s); "
