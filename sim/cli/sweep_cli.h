@@ -55,6 +55,8 @@ std::vector<uint64_t> shard_seeds(uint64_t lo, uint64_t hi, uint64_t index, uint
 int sweep_command(int argc, char** argv);
 // `herd sweep --merge` (sim/cli/sweep_merge.cc).
 int sweep_merge(const SweepFlags& flags);
+// `herd explore` (sim/cli/explore_cli.cc, sim/explore.h).
+int explore_command(int argc, char** argv);
 int shrink_command(int argc, char** argv);
 
 }  // namespace herd
