@@ -155,6 +155,27 @@ TEST_CASE("e2e explore: a lost update with sync off is found, and its trace repl
   CHECK(cut.out.find("  result        INCOMPLETE: stopped at --max-states 2; nothing proven\n") != std::string::npos);
 }
 
+TEST_CASE("e2e explore: a crash that takes the only copy on its way is found, and replays with the crash") {
+  TempDir dir;
+  // A line n0 - n1 - n2, one update at n0, one crash allowed. Without a crash: the 4
+  // states of the chain (not sent, at n0, at n1, at n2). A crash is a choice wherever
+  // something is left to do: of n0, n1 or n2 before the send, at n0 or at n1 while the
+  // copy travels; crashed servers stay down. Depth first, the first order that breaks
+  // liveness crashes n1 while it holds the copy for n2 (with n1 down, n2 is cut off).
+  const std::string path = write_scenario(dir, "crash", kLine3, "{\"updates\": [" + update("c0", "n0") + "], \"crashes\": 1}");
+  const std::string trace = dir.path() + "/crash.trace";
+  rapidjson::Document r = explore_json(path, 1, {"--trace", trace});
+  CHECK(r["violated"].GetBool());
+  CHECK(std::string(r["violation"].GetString()) ==
+        "liveness: at the end, server n2 holds no record of client c0, whose newest is update 0 (acknowledged by n0)");
+  REQUIRE(r["order"].Size() == 3);
+  CHECK(std::string(r["order"][2].GetString()) == "crash n1");
+  BatchRun replay = run_herd({"replay", trace}, 30'000);
+  CHECK(replay.status.code == 0);
+  CHECK(replay.out.find("every output matches, final state digest matches") != std::string::npos);
+  CHECK(read_text_file(trace).find("\"node\":\"n1\",\"in\":\"crash\"") != std::string::npos);
+}
+
 TEST_CASE("e2e explore: the shipped examples: a ring of four survives one drop, a line of three does not") {
   // In a ring every pair of servers has two disjoint paths, so one lost copy of a
   // flood never stops an update; in a line it does.

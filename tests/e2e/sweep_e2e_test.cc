@@ -356,6 +356,14 @@ TEST_CASE("e2e sweep --merge: shards that do not make one sweep exit 2 naming th
   REQUIRE(run_herd({"sweep", "--merge", s0, s1}).status.code == 0);
   const std::string bad = dir.path() + "/bad.jsonl";
   auto merge = [&](const std::string& second) { return run_herd({"sweep", "--merge", s0, second, "--json"}); };
+  // s0 merged with a second shard of `content`: refused with exactly `error`.
+  auto refused = [&](const std::string& content, const std::string& error) {
+    REQUIRE(write_text_file(bad, content));
+    BatchRun r = merge(bad);
+    CHECK(r.status.code == 2);
+    CHECK(r.out == "");
+    CHECK(r.err == error);
+  };
 
   // A seed twice: the same shard given twice, or a line repeated within a shard.
   BatchRun r = run_herd({"sweep", "--merge", s0, s1, s0});
@@ -364,16 +372,11 @@ TEST_CASE("e2e sweep --merge: shards that do not make one sweep exit 2 naming th
   CHECK(r.err == "herd: " + s0 + ": shard 0/2 again (also in " + s0 + "): seeds given twice: 2, 4, 6\n");
   const std::vector<std::string> lines1 = split_lines(read_text_file(s1));  // Seeds 1, 3, 5, the summary.
   REQUIRE(lines1.size() == 4);
-  REQUIRE(write_text_file(bad, lines1[0] + "\n" + lines1[1] + "\n" + lines1[1] + "\n" + lines1[2] + "\n" + lines1[3] + "\n"));
-  r = merge(bad);
-  CHECK(r.status.code == 2);
-  CHECK(r.err == "herd: " + bad + ": line 3: seed 3 twice\n");
+  refused(lines1[0] + "\n" + lines1[1] + "\n" + lines1[1] + "\n" + lines1[2] + "\n" + lines1[3] + "\n",
+          "herd: " + bad + ": line 3: seed 3 twice\n");
 
   // A seed missing: a line removed, or a shard not given.
-  REQUIRE(write_text_file(bad, with_line(s1, 2, "")));
-  r = merge(bad);
-  CHECK(r.status.code == 2);
-  CHECK(r.err == "herd: sweep --merge: seeds 1-6: seeds missing: 3\n");
+  refused(with_line(s1, 2, ""), "herd: sweep --merge: seeds 1-6: seeds missing: 3\n");
   r = run_herd({"sweep", "--merge", s1});
   CHECK(r.status.code == 2);
   CHECK(r.err == "herd: sweep --merge: seeds 1-6: seeds missing: 2, 4, 6 (shards without a file: 1 of 2)\n");
@@ -390,32 +393,19 @@ TEST_CASE("e2e sweep --merge: shards that do not make one sweep exit 2 naming th
   CHECK(r.err.find("herd: " + c1 + ": line 4: summary.scenario_hash is \"") == 0);
   CHECK(r.err.find("\" as in " + c0 + " (a shard of another sweep") != std::string::npos);
   // ... and of another path, or other flags.
-  r = merge(c1);
-  CHECK(r.status.code == 2);
-  CHECK(r.err == "herd: " + c1 + ": line 4: summary.scenario is \"" + copy + "\", not \"" + ring + "\" as in " + s0 +
-                     " (a shard of another sweep: every shard must come from the same scenario file and flags)\n");
+  refused(read_text_file(c1), "herd: " + bad + ": line 4: summary.scenario is \"" + copy + "\", not \"" + ring + "\" as in " +
+                                  s0 + " (a shard of another sweep: every shard must come from the same scenario file and flags)\n");
   REQUIRE(sweep_to(ring, "1-6", bad, {"--shard", "1/2", "--spot-check", "0"}) == 0);
   r = merge(bad);
   CHECK(r.status.code == 2);
   CHECK(r.err.find("herd: " + bad + ": line 4: summary.spot_check is 0, not 8 as in " + s0) == 0);
 
   // A malformed line, a bad field, a file cut short, a line after the summary.
-  REQUIRE(write_text_file(bad, with_line(s1, 2, "{\"seed\":3,\"pass\":tru")));
-  r = merge(bad);
-  CHECK(r.status.code == 2);
-  CHECK(r.err == "herd: " + bad + ": line 2: not a JSON object (a sweep's --json line)\n");
-  REQUIRE(write_text_file(bad, with_line(s1, 1, "{\"seed\":\"1\",\"pass\":true}")));
-  r = merge(bad);
-  CHECK(r.status.code == 2);
-  CHECK(r.err == "herd: " + bad + ": line 1: seed: expected an integer in 0..2^64-1\n");
-  REQUIRE(write_text_file(bad, with_line(s1, 4, "")));
-  r = merge(bad);
-  CHECK(r.status.code == 2);
-  CHECK(r.err == "herd: " + bad + ": no summary line (a shard cut short? its last line must be herd sweep --json's summary)\n");
-  REQUIRE(write_text_file(bad, read_text_file(s1) + lines1[0] + "\n"));
-  r = merge(bad);
-  CHECK(r.status.code == 2);
-  CHECK(r.err == "herd: " + bad + ": line 5: a line after the summary line\n");
+  refused(with_line(s1, 2, "{\"seed\":3,\"pass\":tru"), "herd: " + bad + ": line 2: not a JSON object (a sweep's --json line)\n");
+  refused(with_line(s1, 1, "{\"seed\":\"1\",\"pass\":true}"), "herd: " + bad + ": line 1: seed: expected an integer in 0..2^64-1\n");
+  refused(with_line(s1, 4, ""),
+          "herd: " + bad + ": no summary line (a shard cut short? its last line must be herd sweep --json's summary)\n");
+  refused(read_text_file(s1) + lines1[0] + "\n", "herd: " + bad + ": line 5: a line after the summary line\n");
   r = run_herd({"sweep", "--merge", s0, dir.path() + "/none.jsonl"});
   CHECK(r.status.code == 2);
   CHECK(r.err == "herd: " + dir.path() + "/none.jsonl: cannot read: No such file or directory\n");
