@@ -321,6 +321,12 @@ TEST_CASE("e2e sweep --merge: two shards merge into the unsharded sweep, byte fo
   CHECK(self.status.code == status);
   CHECK(self.out == merged.out);
 
+  // herd report draws the merged sweep (its figures are JSON numbers).
+  const std::string html = dir.path() + "/sweep.html";
+  BatchRun report = run_herd({"report", out, "--html", html}, 30'000);
+  CHECK_MESSAGE(report.status.code == 0, report.err);
+  CHECK(read_text_file(html).find("herd sim " + flaky + " --seed 12") != std::string::npos);
+
   // Without --json: the table and the summary a sweep prints, from the shards' lines.
   BatchRun text = run_herd({"sweep", "--merge", s0, s1}, 30'000);
   CHECK(text.status.code == status);
