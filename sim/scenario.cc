@@ -228,7 +228,8 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source, 
   JsonField root = doc.root();
   if (auto e = root.expect_object({"name", "description", "topology", "duration_ms", "drain_ms",
                                    "seed", "max_events", "max_memory_mb", "workload", "expect", "links",
-                                   "link_overrides", "timeline", "sync", "link_queue_bytes", "link_timings", "swarm"})) {
+                                   "link_overrides", "timeline", "sync", "link_queue_bytes", "link_timings", "swarm",
+                                   "explore"})) {  // "explore": herd explore's (sim/explore.h).
     return *e;
   }
   Scenario s;

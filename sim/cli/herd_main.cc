@@ -67,6 +67,8 @@ const Command kCommands[] = {
      argv_command<sweep_command>},
     {"shrink", "shrink SCENARIO --seed N", "reduce a failing seed to a small scenario that fails the same way",
      argv_command<shrink_command>},
+    {"explore", "explore SCENARIO [options]", "every delivery order of a small herd, checked (states hashed)",
+     argv_command<explore_command>},
     {"replay", "replay TRACE [options]", "replay a recorded trace, byte for byte",
      argv_command<replay_command>},
     {"report", "report INPUT --html OUT.html", "an HTML report of a trace, a live run's logs or a sweep",

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -300,6 +301,14 @@ Result<bool> parse_sweep_line(const rapidjson::Value& v, SweepSeed* s, SweepSumm
       if (!c.IsObject()) return Error{where + ": expected an object"};
       SweepCheck check;
       for (const char* key : {"name", "figure", "bound"}) {
+        // herd sweep writes a figure and a bound as JSON numbers: their shortest text.
+        if (std::string(key) != "name" && c.HasMember(key) && c[key].IsNumber()) {
+          char text[32];
+          const auto [end, ec] = c[key].IsInt64() ? std::to_chars(text, text + sizeof text, c[key].GetInt64())
+                                                  : std::to_chars(text, text + sizeof text, c[key].GetDouble());
+          (std::string(key) == "figure" ? check.figure : check.bound) = ec == std::errc() ? std::string(text, end) : "?";
+          continue;
+        }
         Result<std::string> f = string_field(c, key, std::string(key) == "name");
         if (!f.ok()) return Error{where + "." + f.error()};
         (std::string(key) == "name" ? check.name : std::string(key) == "figure" ? check.figure : check.bound) = f.value();

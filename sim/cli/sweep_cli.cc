@@ -32,6 +32,7 @@
 #include "node/rng.h"
 #include "sim/cli/cli.h"
 #include "sim/cli/scenario_file.h"
+#include "sim/cli/sweep_lines.h"
 #include "sim/report.h"
 #include "sim/simulator.h"
 
@@ -43,6 +44,7 @@ namespace {
 constexpr const char* kSweepUsage =
     "usage: herd sweep SCENARIO.json --seeds A-B [--jobs N] [--shard I/N] [--spot-check K]\n"
     "                  [--sync MODE] [--json] [--output FILE]\n"
+    "       herd sweep --merge FILE... [--json] [--output FILE]\n"
     "  Runs the scenario once per seed of A..B in worker processes; a swarm scenario draws\n"
     "  its faults and workload per seed. Prints one result per seed, in seed order, then a summary.\n"
     "  --seeds A-B       the seeds (or one seed N); at most 1000000 of them\n"
@@ -53,7 +55,9 @@ constexpr const char* kSweepUsage =
     "  --sync MODE       off, link-up or periodic: wins over the scenario's (and goes in each rerun)\n"
     "  --json            one JSON line per seed and a summary line\n"
     "  --output FILE     write the results to FILE, not stdout\n"
-    "Exit status: 0 every seed passed, 1 a seed failed, 2 bad usage or scenario.\n";
+    "  --merge FILE...   merge the --json outputs of every shard of one sweep into what the\n"
+    "                    unsharded sweep prints (wall_ms: the shards' sum; seeds/s from it)\n"
+    "Exit status: 0 every seed passed, 1 a seed failed, 2 bad usage, scenario or input.\n";
 
 constexpr size_t kPayloadMax = 16u << 20;  // A worker's answer (a report is far smaller).
 
@@ -69,16 +73,6 @@ Result<uint64_t> parse_u64(std::string_view flag, std::string_view text, const s
     return Error{std::string(flag) + ": expected " + expected + ", got \"" + std::string(text) + "\""};
   }
   return v;
-}
-
-std::string checks_json(const std::vector<Check>& checks) {
-  std::string out = "[";
-  for (size_t i = 0; i < checks.size(); ++i) {
-    const Check& c = checks[i];
-    out += std::string(i ? "," : "") + "{\"name\":" + json_bytes(c.name) + ",\"figure\":" + c.figure +
-           ",\"bound\":" + c.bound + ",\"pass\":" + (c.pass ? "true" : "false") + "}";
-  }
-  return out + "]";
 }
 
 // One seed's result as the parent assembles it.
@@ -189,6 +183,16 @@ class Sweep {
       jobs_ = static_cast<int>(std::clamp<long>(cores, 1, kSweepJobsMax));
     }
     window_ = static_cast<size_t>(jobs_) * 4 + 16;
+    identity_.path = flags.scenario_path;
+    identity_.name = parsed_.name;
+    identity_.scenario_hash = scenario_text_hash(text_);
+    identity_.sync = flags.sync ? sync_mode_name(*flags.sync) : "";
+    identity_.spot_every = flags.spot_every;
+    identity_.swarm = parsed_.swarm.has_value();
+    identity_.seed_lo = flags.seed_lo;
+    identity_.seed_hi = flags.seed_hi;
+    identity_.shard_index = flags.shard_index;
+    identity_.shard_count = flags.shard_count;
     results_.resize(seeds_.size());
     for (size_t i = 0; i < seeds_.size(); ++i) {
       results_[i].seed = seeds_[i];
@@ -198,16 +202,7 @@ class Sweep {
 
   int run() {
     const auto start = std::chrono::steady_clock::now();
-    if (!flags_.json) {
-      std::string header = "herd sweep: " + parsed_.name + " (" + flags_.scenario_path + "), seeds " +
-                           std::to_string(flags_.seed_lo) + "-" + std::to_string(flags_.seed_hi);
-      if (flags_.shard_count > 1) {
-        header += ", shard " + std::to_string(flags_.shard_index) + "/" + std::to_string(flags_.shard_count);
-      }
-      header += ": " + std::to_string(seeds_.size()) + " seeds, " + std::to_string(jobs_) + " jobs" +
-                (parsed_.swarm ? ", swarm" : "") + "\n";
-      emit(header);
-    }
+    if (!flags_.json) emit(sweep_header_text(identity_, seeds_.size(), std::to_string(jobs_) + " jobs"));
     size_t next_job = 0;  // Jobs are (seed index, main) then (seed index, spot).
     bool next_spot = false;
     while (emitted_ < seeds_.size()) {
@@ -396,54 +391,31 @@ class Sweep {
     for (const Check& c : checks) {
       if (!c.pass) failed.push_back(c.name);
     }
-    if (!pass) failing_.push_back(r.seed);
-    if (flags_.json) {
-      std::string o = "{\"seed\":" + std::to_string(r.seed) + ",\"pass\":" + (pass ? "true" : "false") +
-                      ",\"checks\":" + checks_json(checks) + ",\"digest\":" + json_bytes(r.digest) +
-                      ",\"wall_ms\":" + (r.wall_ms.empty() ? "0" : r.wall_ms) + ",\"rerun\":" +
-                      json_bytes(rerun(r.seed)) + ",\"failed\":[";
-      for (size_t i = 0; i < failed.size(); ++i) o += (i ? "," : "") + json_bytes(failed[i]);
-      o += "]";
-      if (!r.swarm.empty()) o += ",\"swarm\":" + r.swarm;
-      if (!r.error.empty()) o += ",\"error\":" + json_bytes(r.error);
-      emit(o + "}\n");
-    } else {
-      std::string seed = std::to_string(r.seed);
-      std::string o = "  seed " + std::string(seed.size() < 8 ? 8 - seed.size() : 0, ' ') + seed + "  " +
-                      (pass ? "pass" : "FAIL") + "  digest " + (r.digest.empty() ? "-" : r.digest) + "  wall " +
-                      (r.wall_ms.empty() ? "-" : r.wall_ms) + " ms" + (r.spot ? "  (run twice)" : "");
-      if (!failed.empty()) {
-        o += "  failed:";
-        for (const std::string& f : failed) o += " " + f;
-      }
-      if (!r.error.empty()) o += "  (" + r.error + ")";
-      emit(o + "\n");
-    }
+    if (!pass) failing_.push_back({r.seed, rerun(r.seed)});
+    SweepSeedLine line;
+    line.seed = r.seed;
+    line.pass = pass;
+    line.spot = r.spot;
+    line.digest = r.digest;
+    line.wall_ms = r.wall_ms;
+    line.checks = std::move(checks);
+    line.failed = std::move(failed);
+    line.rerun = rerun(r.seed);
+    line.swarm = r.swarm;
+    line.error = r.error;
+    emit(flags_.json ? sweep_seed_json(line) : sweep_seed_text(line));
     r = SeedResult{};  // Printed: its memory goes.
   }
 
   void summary(int64_t wall_ns) {
-    const std::string per_s =
-        wall_ns > 0 ? ratio_text(static_cast<uint64_t>(seeds_.size()) * 1'000'000'000u, static_cast<uint64_t>(wall_ns), 1)
-                    : "0";
-    if (flags_.json) {
-      std::string o = "{\"summary\":{\"seeds\":" + std::to_string(seeds_.size()) + ",\"failed\":" +
-                      std::to_string(failing_.size()) + ",\"seeds_per_s\":" + per_s + ",\"failing\":[";
-      for (size_t i = 0; i < failing_.size(); ++i) {
-        o += std::string(i ? "," : "") + "{\"seed\":" + std::to_string(failing_[i]) + ",\"rerun\":" +
-             json_bytes(rerun(failing_[i])) + "}";
-      }
-      emit(o + "]}}\n");
-      return;
-    }
-    std::string o = "herd sweep: " + std::to_string(seeds_.size()) + " seeds, " + std::to_string(failing_.size()) +
-                    " failed, " + per_s + " seeds/s (" + std::to_string(jobs_) + " jobs, " + ms3(wall_ns) +
-                    " ms); spot check: " + std::to_string(spot_checked_) + " seeds run twice, " +
-                    (spot_mismatches_ == 0 ? std::string("every digest agreed")
-                                           : std::to_string(spot_mismatches_) + " disagreed") +
-                    "\n";
-    for (uint64_t seed : failing_) o += "  failed: " + rerun(seed) + "\n";
-    emit(o);
+    SweepTotals totals;
+    totals.seeds = seeds_.size();
+    totals.failing = failing_;
+    totals.spot_checked = spot_checked_;
+    totals.spot_disagreed = spot_mismatches_;
+    totals.wall_ns = wall_ns;
+    emit(flags_.json ? sweep_summary_json(identity_, totals)
+                     : sweep_summary_text(totals, std::to_string(jobs_) + " jobs"));
   }
 
   const SweepFlags& flags_;
@@ -456,7 +428,8 @@ class Sweep {
   std::vector<SeedResult> results_;
   std::vector<Job> running_;
   size_t emitted_ = 0;
-  std::vector<uint64_t> failing_;
+  std::vector<std::pair<uint64_t, std::string>> failing_;  // seed, rerun.
+  SweepIdentity identity_;
   uint64_t spot_checked_ = 0, spot_mismatches_ = 0;
   bool write_failed_ = false;
 };
@@ -481,6 +454,7 @@ Result<SweepFlags> parse_sweep_flags(const std::vector<std::string>& args) {
     } else if (arg == "--json") {
       flags.json = true;
     } else if (is_option(arg, "--seeds")) {
+      if (flags.run_option.empty()) flags.run_option = "--seeds";
       Result<std::string> v = option_value(args, &i, "--seeds");
       if (!v.ok()) return Error{v.error()};
       const std::string& text = v.value();
@@ -499,18 +473,21 @@ Result<SweepFlags> parse_sweep_flags(const std::vector<std::string>& args) {
       flags.seed_hi = hi.value();
       flags.have_seeds = true;
     } else if (is_option(arg, "--jobs")) {
+      if (flags.run_option.empty()) flags.run_option = "--jobs";
       Result<std::string> v = option_value(args, &i, "--jobs");
       if (!v.ok()) return Error{v.error()};
       Result<int64_t> n = parse_int_option("--jobs", v.value(), 1, kSweepJobsMax);
       if (!n.ok()) return Error{n.error()};
       flags.jobs = static_cast<int>(n.value());
     } else if (is_option(arg, "--spot-check")) {
+      if (flags.run_option.empty()) flags.run_option = "--spot-check";
       Result<std::string> v = option_value(args, &i, "--spot-check");
       if (!v.ok()) return Error{v.error()};
       Result<int64_t> n = parse_int_option("--spot-check", v.value(), 0, 1'000'000);
       if (!n.ok()) return Error{n.error()};
       flags.spot_every = static_cast<uint64_t>(n.value());
     } else if (is_option(arg, "--shard")) {
+      if (flags.run_option.empty()) flags.run_option = "--shard";
       Result<std::string> v = option_value(args, &i, "--shard");
       if (!v.ok()) return Error{v.error()};
       const std::string& text = v.value();
@@ -527,6 +504,7 @@ Result<SweepFlags> parse_sweep_flags(const std::vector<std::string>& args) {
       flags.shard_index = index.value();
       flags.shard_count = count.value();
     } else if (is_option(arg, "--sync")) {
+      if (flags.run_option.empty()) flags.run_option = "--sync";
       Result<std::string> v = option_value(args, &i, "--sync");
       if (!v.ok()) return Error{v.error()};
       flags.sync = parse_sync_mode(v.value());
@@ -536,8 +514,12 @@ Result<SweepFlags> parse_sweep_flags(const std::vector<std::string>& args) {
       if (!v.ok()) return Error{v.error()};
       if (v.value().empty()) return Error{"--output: expected a file name"};
       flags.output = v.value();
+    } else if (arg == "--merge") {
+      flags.merge = true;
     } else if (is_option_word(arg)) {
       return Error{"sweep: unknown option '" + arg + "' (see herd sweep --help)"};
+    } else if (flags.merge) {
+      flags.merge_files.push_back(arg);
     } else if (flags.scenario_path.empty()) {
       flags.scenario_path = arg;
     } else {
@@ -545,6 +527,19 @@ Result<SweepFlags> parse_sweep_flags(const std::vector<std::string>& args) {
     }
   }
   if (flags.help) return flags;
+  if (flags.merge) {
+    if (!flags.scenario_path.empty()) flags.merge_files.insert(flags.merge_files.begin(), flags.scenario_path);
+    flags.scenario_path.clear();
+    if (!flags.run_option.empty()) {
+      return Error{"sweep --merge: " + flags.run_option + " is an option of a run, not of a merge (--merge FILE... [--json] [--output FILE])"};
+    }
+    if (flags.merge_files.empty()) return Error{"sweep --merge: expected the FILEs of the shards (see herd sweep --help)"};
+    if (flags.merge_files.size() > kSweepMergeFilesMax) {
+      return Error{"sweep --merge: " + std::to_string(flags.merge_files.size()) + " files; at most " +
+                   std::to_string(kSweepMergeFilesMax) + " in one merge"};
+    }
+    return flags;
+  }
   if (flags.scenario_path.empty()) return Error{"sweep: expected a SCENARIO file (see herd sweep --help)"};
   if (!flags.have_seeds) return Error{"sweep: --seeds A-B is required (see herd sweep --help)"};
   return flags;
@@ -558,6 +553,7 @@ int sweep_command(int argc, char** argv) {
     std::fputs(kSweepUsage, stdout);
     return 0;
   }
+  if (flags.merge) return sweep_merge(flags);
   Result<std::string> text = read_scenario_text(flags.scenario_path);
   if (!text.ok()) return usage_error(text.error());
   Result<Scenario> scenario = parse_scenario_file_text(text.value(), flags.scenario_path);

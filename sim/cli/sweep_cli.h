@@ -7,12 +7,12 @@
 //   herd shrink SCENARIO --seed N [--check NAME] [--max-steps N] [--sync MODE]
 //              [--output FILE]
 //
-// Sweep output, with --json, one line per seed in seed order, then a summary line:
-//   {"seed":N,"pass":true|false,"checks":[{"name","figure","bound","pass"}],
-//    "digest":"hex","wall_ms":X,"rerun":"herd sim SCENARIO --seed N","failed":[names]
-//    (,"swarm":{the draw} for a swarm scenario)(,"error":"why" when a worker died)}
-//   {"summary":{"seeds":N,"failed":N,"seeds_per_s":X,"failing":[{"seed","rerun"}]}}
-// Exit status: 0 every seed passed, 1 one failed, 2 bad usage or scenario.
+//   herd sweep --merge FILE... [--json] [--output FILE]
+//
+// Sweep output: see sim/cli/sweep_lines.h. --merge reads the --json outputs of the
+// shards of one sweep (sim/cli/sweep_merge.cc) and prints what the unsharded sweep
+// prints, but for the wall-time fields.
+// Exit status: 0 every seed passed, 1 one failed, 2 bad usage, scenario or input.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -26,6 +26,8 @@ namespace herd {
 
 constexpr uint64_t kSweepSeedsMax = 1'000'000;  // Seeds in one range.
 constexpr int kSweepJobsMax = 256;
+constexpr size_t kSweepMergeFilesMax = 1000;  // Files in one --merge (each is held open).
+constexpr size_t kSweepLineMax = 1u << 20;   // A sweep's line, as --merge reads it.
 
 struct SweepFlags {
   std::string scenario_path;
@@ -38,6 +40,10 @@ struct SweepFlags {
   bool json = false;
   std::string output;
   bool help = false;
+  // --merge FILE...: the files; run_option: the first option given that only a run takes.
+  bool merge = false;
+  std::vector<std::string> merge_files;
+  std::string run_option;
 };
 
 // Errors are the message after "herd: ": "--seeds: expected A-B ...".
@@ -47,6 +53,10 @@ Result<SweepFlags> parse_sweep_flags(const std::vector<std::string>& args);
 std::vector<uint64_t> shard_seeds(uint64_t lo, uint64_t hi, uint64_t index, uint64_t count);
 
 int sweep_command(int argc, char** argv);
+// `herd sweep --merge` (sim/cli/sweep_merge.cc).
+int sweep_merge(const SweepFlags& flags);
+// `herd explore` (sim/cli/explore_cli.cc, sim/explore.h).
+int explore_command(int argc, char** argv);
 int shrink_command(int argc, char** argv);
 
 }  // namespace herd

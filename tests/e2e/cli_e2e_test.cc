@@ -83,7 +83,7 @@ TEST_CASE("e2e cli: no usage after an error; sim and replay without a file say w
   check_usage_error(run_herd({"sim", "--frob"}), "herd: sim: unknown option '--frob' (see herd sim --help)\n");
   check_usage_error(run_herd({"run", "--frob"}), "herd: unknown option --frob (see herd run --help)\n");
   check_usage_error(run_herd({"help", "frob"}),
-                    "herd: help: unknown command \"frob\" (commands: run, node, sim, sweep, shrink, replay, report, compare, admin, bench, help)\n");
+                    "herd: help: unknown command \"frob\" (commands: run, node, sim, sweep, shrink, explore, replay, report, compare, admin, bench, help)\n");
 }
 
 TEST_CASE("e2e cli: bad values and files exit 2, naming the flag or file, before binding") {

@@ -61,7 +61,7 @@ TEST_CASE("scenario: every shipped scenario loads") {
 TEST_CASE("scenario: errors name file, line and key") {
   CHECK(error_of("{\"topology\": \"ring5.json\",\n \"duration_ms\": 10, \"colour\": 1}") ==
         "s.json: line 2: colour: unknown key (expected one of: name, description, topology, duration_ms, "
-        "drain_ms, seed, max_events, max_memory_mb, workload, expect, links, link_overrides, timeline, sync, link_queue_bytes, link_timings, swarm)");
+        "drain_ms, seed, max_events, max_memory_mb, workload, expect, links, link_overrides, timeline, sync, link_queue_bytes, link_timings, swarm, explore)");
   CHECK(error_of("{\"topology\": \"ring5.json\"}") == "s.json: line 1: duration_ms: is required");
   CHECK(error_of("{\"topology\": \"ring5.json\", \"duration_ms\": 10,\n\"workload\": {\n \"clients\": 0}}") ==
         "s.json: line 3: workload.clients: must be an integer in 1..1000000");

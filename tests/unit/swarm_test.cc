@@ -150,6 +150,26 @@ TEST_CASE("sweep: flags are checked") {
   CHECK(ok.value().seed_hi == 4);
   CHECK(ok.value().shard_count == 2);
   CHECK(ok.value().spot_every == 0);
+  CHECK_FALSE(ok.value().merge);
+}
+
+TEST_CASE("sweep --merge: flags are checked") {
+  Result<SweepFlags> ok = parse_sweep_flags({"a.jsonl", "--merge", "b.jsonl", "c.jsonl", "--json", "--output=m.jsonl"});
+  REQUIRE(ok.ok());
+  CHECK(ok.value().merge);
+  CHECK(ok.value().merge_files == std::vector<std::string>{"a.jsonl", "b.jsonl", "c.jsonl"});
+  CHECK(ok.value().scenario_path.empty());
+  CHECK(ok.value().json);
+  CHECK(ok.value().output == "m.jsonl");
+  CHECK(parse_sweep_flags({"--merge"}).error() == "sweep --merge: expected the FILEs of the shards (see herd sweep --help)");
+  for (const char* flag : {"--seeds", "--jobs", "--shard", "--spot-check", "--sync"}) {
+    const std::string value = std::string(flag) == "--shard" ? "0/2" : std::string(flag) == "--sync" ? "off" : "1";
+    CHECK(parse_sweep_flags({"--merge", "a.jsonl", flag, value}).error() ==
+          "sweep --merge: " + std::string(flag) + " is an option of a run, not of a merge (--merge FILE... [--json] [--output FILE])");
+  }
+  std::vector<std::string> many = {"--merge"};
+  for (size_t i = 0; i <= kSweepMergeFilesMax; ++i) many.push_back("f" + std::to_string(i));
+  CHECK(parse_sweep_flags(many).error() == "sweep --merge: 1001 files; at most 1000 in one merge");
 }
 
 TEST_CASE("shrink: ddmin keeps exactly the events the failure needs") {
