@@ -57,11 +57,13 @@ void ClientConn::flush() {
   std::string out;
   while (!slots_.empty() && slots_.front().ready) {
     ready_bytes_ -= slots_.front().bytes.size();
-    if (slots_.front().echo_of > 0) {
-      // Why not the bytes: they are the line its `in` event shows (a 64 KiB line twice).
-      log_->event("out", label_, "? <line " + std::to_string(slots_.front().echo_of) + ">");
-    } else {
-      log_->event("out", label_, slots_.front().bytes);
+    if (log_->messages()) {
+      if (slots_.front().echo_of > 0) {
+        // Why not the bytes: they are the line its `in` event shows (a 64 KiB line twice).
+        log_->message("out", label_, "? <line " + std::to_string(slots_.front().echo_of) + ">");
+      } else {
+        log_->message("out", label_, slots_.front().bytes);
+      }
     }
     if (out.empty()) {
       out = std::move(slots_.front().bytes);
