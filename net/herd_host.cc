@@ -63,6 +63,7 @@ HerdHost::HerdHost(uv_loop_t* loop, Topology topology, std::vector<std::string> 
     config.node_index = static_cast<int>(servers_.size());
     config.log_path = options_.log_dir + "/" + node.name + ".log";
     config.log_max_bytes = options_.log_max_bytes;
+    config.log_level = options_.log_level;
     config.max_clients = options_.max_clients;
     config.link_max_queued_bytes = options_.link_queue_bytes;
     config.client_idle_ms = options_.client_idle_ms;
@@ -103,8 +104,10 @@ ServerHost* HerdHost::server(std::string_view name) const {
 }
 
 Result<bool> HerdHost::start() {
-  Result<bool> dirs = make_directories(options_.log_dir);
-  if (!dirs.ok()) return dirs;
+  if (options_.log_level != LogLevel::kOff) {
+    Result<bool> dirs = make_directories(options_.log_dir);
+    if (!dirs.ok()) return dirs;
+  }
   for (auto& host : servers_) {
     int index = topology_.index_of(host->name());
     const TopologyNode& node = topology_.nodes[index];

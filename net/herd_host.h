@@ -36,6 +36,7 @@ namespace herd {
 struct HostOptions {
   std::string log_dir = "logs";
   uint64_t log_max_bytes = 256u << 20;  // Per log file, then rotated (LogWriter); 0: no cap.
+  LogLevel log_level = LogLevel::kAll;  // kOff: no log directory or file at all.
   int port_base = -1;        // -1: the topology's ports; 0: ephemeral (all servers hosted).
   std::string host;          // Non-empty: every server's address (listen and dial).
   int peer_port_offset = 0;  // > 0: server i's peers listen and dial at its port + this.

@@ -177,6 +177,9 @@ void LineStream::flush_output() {
   int n = uv_try_write(uv_stream(), &buf, 1);
   if (n == static_cast<int>(out_.size())) {
     out_.clear();
+    // Why bound what is kept: one large reply must not pin its size for the
+    // connection's life (thousands of clients).
+    if (out_.capacity() > kKeptOutputBytes) std::string().swap(out_);
     last_io_ms_ = uv_now(tcp_.loop);
     if (messages > 0) handler_->on_messages(this, messages, 0);
     if (limits_.backpressure_bytes > 0) check_backpressure();

@@ -63,6 +63,8 @@ class LineStream {
 
   // Lines delivered per loop iteration at most, by default (see above).
   static constexpr size_t kLinesPerTurn = 64;
+  // The output buffer's memory kept between flushes (reused: no allocation per write).
+  static constexpr size_t kKeptOutputBytes = 256 * 1024;
   // One read's bytes: what a held stream may keep unprocessed.
   static constexpr size_t kReadBufferBytes = 64 * 1024;
 

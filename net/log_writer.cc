@@ -225,7 +225,26 @@ struct LogWriter::File {
   }
 };
 
-LogWriter::LogWriter(uv_loop_t* loop) : loop_(loop) {}
+std::optional<LogLevel> parse_log_level(std::string_view text) {
+  if (text == "all") return LogLevel::kAll;
+  if (text == "events") return LogLevel::kEvents;
+  if (text == "off") return LogLevel::kOff;
+  return std::nullopt;
+}
+
+const char* log_level_name(LogLevel level) {
+  switch (level) {
+    case LogLevel::kAll:
+      return "all";
+    case LogLevel::kEvents:
+      return "events";
+    case LogLevel::kOff:
+      return "off";
+  }
+  return "all";
+}
+
+LogWriter::LogWriter(uv_loop_t* loop, LogLevel level) : loop_(loop), level_(level) {}
 
 LogWriter::~LogWriter() {
   flush();
@@ -249,7 +268,7 @@ Result<bool> LogWriter::open(const std::string& path, uint64_t max_file_bytes) {
   return true;
 }
 
-void LogWriter::event(std::string_view word, std::string_view subject, std::string_view text) {
+void LogWriter::write_event(std::string_view word, std::string_view subject, std::string_view text) {
   int64_t wall_ns = live_now().wall_ns;
   int64_t sec = wall_ns / kNsPerSec;
   int64_t us = (wall_ns % kNsPerSec) / 1000;

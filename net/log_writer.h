@@ -23,6 +23,11 @@
 //                                        then the latency
 //   note - <text>                        the core's own decisions (kLog)
 //   stop <Name> <signal|request>         shutdown begins
+//   log <Name> events ...                at level events only: which lines it leaves out
+//
+// Levels (LogLevel, `--log`): kAll writes every event above. kEvents leaves out the
+// per-message ones (in, out, send, recv: message()), and says so in a `log` line
+// after `start`. kOff writes nothing: the host never opens a file.
 //
 // Bounds. An event's text longer than kTextBytesMax bytes is logged as its first
 // kTextBytesMax bytes, then "...(N bytes)" with its whole size: one client line of
@@ -42,6 +47,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -52,6 +58,11 @@
 namespace herd {
 
 class Timer;
+
+enum class LogLevel : uint8_t { kAll, kEvents, kOff };
+// "all", "events", "off"; nullopt for anything else.
+std::optional<LogLevel> parse_log_level(std::string_view text);
+const char* log_level_name(LogLevel level);
 
 // Appends `bytes` to `out`, escaped as above.
 void append_log_escaped(std::string_view bytes, std::string* out);
@@ -83,7 +94,7 @@ class LogWriter {
   static constexpr size_t kMaxBufferedBytes = 64u << 20;
   static constexpr uint64_t kFlushIntervalMs = 100;
 
-  explicit LogWriter(uv_loop_t* loop);
+  explicit LogWriter(uv_loop_t* loop, LogLevel level = LogLevel::kAll);
   // Writes what is still buffered; the file is closed once no write is in flight.
   // REQUIRES: close() was called; the loop runs on (or ran dry) so an in-flight
   // write completes.
@@ -98,7 +109,17 @@ class LogWriter {
   // Records one event at the current wall time (net/live_clock.h). `subject` is
   // written as is (a connection id, a peer name: no white space); `text` is escaped,
   // and cut past kTextBytesMax.
-  void event(std::string_view word, std::string_view subject, std::string_view text = {});
+  // Nothing at kOff.
+  void event(std::string_view word, std::string_view subject, std::string_view text = {}) {
+    if (level_ != LogLevel::kOff) write_event(word, subject, text);
+  }
+  // A per-message event (in, out, send, recv): written at kAll only.
+  void message(std::string_view word, std::string_view subject, std::string_view text) {
+    if (level_ == LogLevel::kAll) write_event(word, subject, text);
+  }
+  // Whether message() writes: a caller that must build the text asks first.
+  bool messages() const { return level_ == LogLevel::kAll; }
+  LogLevel level() const { return level_; }
 
   // Writes everything buffered to the file now, on this thread (after the write in
   // flight, if any).
@@ -111,12 +132,14 @@ class LogWriter {
 
  private:
   struct File;
+  void write_event(std::string_view word, std::string_view subject, std::string_view text);
   // Hands the buffer to the threadpool unless a write is in flight.
   void start_write();
   static void work_cb(uv_work_t* req) noexcept;
   static void after_work_cb(uv_work_t* req, int status) noexcept;
 
   uv_loop_t* loop_;
+  LogLevel level_;
   std::shared_ptr<File> file_;  // Null before open(); shared with a write in flight.
   LogBytes buffer_;             // Filling.
   std::unique_ptr<Timer> timer_;  // Flushes; null before open() and after close().

@@ -115,7 +115,7 @@ bool ServerHost::write_peer(ConnId id, Traffic traffic, std::string_view message
     if (conn != nullptr && protocol && conn->link >= 0) count_link(conn->link, 0, 1);
     return false;
   }
-  log_.event("send", label(*conn, id), message);
+  if (log_.messages()) log_.message("send", label(*conn, id), message);
   if (protocol) ++conn->queued;
   if (!conn->stream->has_buffered_output()) unflushed_.push_back(id);
   // Why buffer: one write per message was most of the herd's CPU; the server

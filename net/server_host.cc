@@ -42,7 +42,7 @@ ServerHost::ServerHost(uv_loop_t* loop, ServerHostConfig config, PlacesClient* p
       config_(std::move(config)),
       places_(places),
       driver_(config_.node, config_.node_index),
-      log_(loop) {
+      log_(loop, config_.log_level) {
   const size_t peers = config_.node.neighbours.size();
   peer_addresses_.resize(peers);
   last_dial_error_.resize(peers);
@@ -72,9 +72,13 @@ ServerHost::~ServerHost() {
 
 Result<bool> ServerHost::open(const struct sockaddr_storage& listen_address,
                               const struct sockaddr_storage* peer_address) {
-  Result<bool> opened = log_.open(config_.log_path, config_.log_max_bytes);
-  if (!opened.ok()) return opened;
+  if (config_.log_level != LogLevel::kOff) {
+    Result<bool> opened = log_.open(config_.log_path, config_.log_max_bytes);
+    if (!opened.ok()) return opened;
+  }
   log_.event("start", name(), std::to_string(getpid()));
+  // Why say so: `herd report` needs the lines this level leaves out.
+  if (config_.log_level == LogLevel::kEvents) log_.event("log", name(), "events (no in, out, send or recv lines)");
   listeners_[kClients].wanted = true;
   listeners_[kClients].address = listen_address;
   if (peer_address != nullptr) {
@@ -238,7 +242,7 @@ void ServerHost::on_line(LineStream* stream, std::string_view line) {
   in.conn = stream->id();
   in.text = line;
   if (conn->client) {
-    log_.event("in", conn->client->label(), line);
+    log_.message("in", conn->client->label(), line);
     conn->client->count_line();
     in.flags = static_cast<uint8_t>((conn->client->lines_seen() == 1 ? kFirstLine : 0) |
                                     (conn->peers_only ? kPeerPort : 0));
@@ -249,7 +253,7 @@ void ServerHost::on_line(LineStream* stream, std::string_view line) {
     echo_line_ = line;
     echo_line_no_ = conn->client->lines_seen();
   } else {
-    log_.event("recv", label(*conn, stream->id()), line);
+    if (log_.messages()) log_.message("recv", label(*conn, stream->id()), line);
   }
   feed(in);
   echo_conn_ = 0;

@@ -60,6 +60,7 @@ struct ServerHostConfig {
   int node_index = 0;         // The NodeDriver's index (a trace's node number).
   std::string log_path;
   uint64_t log_max_bytes = 0;  // Past it the log file is rotated (LogWriter); 0: no cap.
+  LogLevel log_level = LogLevel::kAll;  // kOff: no file is opened.
   size_t max_clients = 20'000;
   // A client that for this long sends nothing, takes none of its replies and waits for
   // no Places answer is closed ("close c7 idle-timeout"); 0: never.

@@ -215,8 +215,13 @@ void Node::iamat(ConnId conn, std::string_view line, Now now, Effects* out) {
   if (f.size() != 4 || !parse_location(f[2]) || !(t = parse_time_ns(f[3]))) {
     return invalid(conn, line, out);
   }
-  std::string at = "AT ";
-  at.append(config_.name).append(" ").append(format_time_diff(now.wall_ns, *t));
+  // Why reserve: the line (and its reply's '\n') in one allocation, not one per growth.
+  char diff[kTimeDiffBytesMax];
+  const std::string_view diff_text(diff, format_time_diff(now.wall_ns, *t, diff));
+  std::string at;
+  at.reserve(3 + config_.name.size() + 1 + diff_text.size() + 1 + f[1].size() + 1 + f[2].size() + 1 +
+             f[3].size() + 1);
+  at.append("AT ").append(config_.name).append(" ").append(diff_text);
   at.append(" ").append(f[1]).append(" ").append(f[2]).append(" ").append(f[3]);
   std::optional<AtFields> fields = parse_at_line(at);
   HERD_ASSERT(fields);  // Every field was validated above.

@@ -143,19 +143,25 @@ std::optional<int> parse_bound(std::string_view text) {
   return static_cast<int>(v);
 }
 
-std::string format_time_diff(int64_t now_ns, int64_t client_ns) {
+size_t format_time_diff(int64_t now_ns, int64_t client_ns, char* out) {
   // Both lie within +-9.2e18, so the difference can pass int64: use 128 bits.
   __int128 diff = static_cast<__int128>(now_ns) - client_ns;
   unsigned __int128 mag = diff < 0 ? -static_cast<unsigned __int128>(diff)
                                    : static_cast<unsigned __int128>(diff);
-  char buf[48];
-  buf[0] = diff < 0 ? '-' : '+';
-  auto [end, ec] = std::to_chars(buf + 1, buf + sizeof buf - 10, static_cast<unsigned long long>(mag / 1'000'000'000));
+  out[0] = diff < 0 ? '-' : '+';
+  // At most 20 digits of seconds, '.', 9 decimals: within kTimeDiffBytesMax.
+  auto [end, ec] = std::to_chars(out + 1, out + kTimeDiffBytesMax - 10,
+                                 static_cast<unsigned long long>(mag / 1'000'000'000));
   HERD_ASSERT(ec == std::errc());
   *end++ = '.';
   uint64_t frac = static_cast<uint64_t>(mag % 1'000'000'000);
   for (int i = 8; i >= 0; --i, frac /= 10) end[i] = static_cast<char>('0' + frac % 10);
-  return std::string(buf, static_cast<size_t>(end + 9 - buf));
+  return static_cast<size_t>(end + 9 - out);
+}
+
+std::string format_time_diff(int64_t now_ns, int64_t client_ns) {
+  char buf[kTimeDiffBytesMax];
+  return std::string(buf, format_time_diff(now_ns, client_ns, buf));
 }
 
 std::string_view strip_plus(std::string_view degrees) {

@@ -60,6 +60,9 @@ std::optional<int> parse_bound(std::string_view text);
 
 // now - client as "+0.263873386" / "-1.500000000": sign, seconds, nine decimals.
 std::string format_time_diff(int64_t now_ns, int64_t client_ns);
+// The same written at `out` (room for kTimeDiffBytesMax bytes, no NUL); returns its length.
+constexpr size_t kTimeDiffBytesMax = 32;
+size_t format_time_diff(int64_t now_ns, int64_t client_ns, char* out);
 
 // A degree value without its leading '+', for the Places request: "+34.1" -> "34.1".
 std::string_view strip_plus(std::string_view degrees);

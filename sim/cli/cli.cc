@@ -22,6 +22,10 @@ const char kServeOptionsHelp[] =
     "  --log-dir DIR         one log file per server, DIR/<Name>.log (default: logs)\n"
     "  --log-max-mb N        past N MiB a log file is renamed <Name>.log.1 (replacing an\n"
     "                        older one) and a new one begun (default: 256; 0: no cap)\n"
+    "  --log LEVEL           all (default: every event, every line in and out, every\n"
+    "                        peer message), events (connections, peers, faults, Places,\n"
+    "                        errors and limits, but no in/out/send/recv lines), off (no\n"
+    "                        log file; --log-dir is not created)\n"
     "  --port-base N         server i (in file order) listens on N+i; 0 binds ephemeral\n"
     "                        ports (herd run only); default: the topology's ports\n"
     "  --host ADDR           listen on and dial ADDR for every server (default: each\n"
@@ -238,6 +242,13 @@ Result<bool> set_host(const std::string& value, std::string* out) {
   return true;
 }
 
+Result<bool> set_log_level(std::string_view flag, const std::string& value, LogLevel* out) {
+  std::optional<LogLevel> level = parse_log_level(value);
+  if (!level) return Error{std::string(flag) + ": expected all, events or off, got \"" + value + "\""};
+  *out = *level;
+  return true;
+}
+
 Result<bool> set_places_api(std::string_view flag, const std::string& value, PlacesApi* out) {
   if (value == "legacy") {
     *out = PlacesApi::kLegacy;
@@ -285,6 +296,7 @@ const std::map<std::string, Setter, std::less<>>& setters() {
        [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->topology_path); }},
       {"--log-dir",
        [](auto f, auto& v, auto* o) { return set_nonempty(f, v, &o->host.log_dir); }},
+      {"--log", [](auto f, auto& v, auto* o) { return set_log_level(f, v, &o->host.log_level); }},
       {"--host", [](auto, auto& v, auto* o) { return set_host(v, &o->host.host); }},
       {"--admin-host",
        [](auto, auto& v, auto* o) {

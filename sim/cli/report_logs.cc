@@ -124,6 +124,16 @@ int report_logs(const std::string& dir, HtmlOut& out) {
       const size_t b = line.find(' ', a + 1);
       const std::string word = line.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
       if (word.empty()) return bad(where + "event: missing");
+      if (word == "log") {
+        // Why refuse: every figure of the report (messages per link, stores, updates)
+        // is counted from the per-message lines that level leaves out; without them it
+        // would draw a herd that did nothing.
+        const size_t c = b == std::string::npos ? std::string::npos : line.find(' ', b + 1);
+        const std::string level = c == std::string::npos ? "?" : line.substr(c + 1, line.find(' ', c + 1) - c - 1);
+        return bad(path + ": written with --log " + level +
+                   ": it has no in, out, send or recv lines, and herd report counts every message, store and "
+                   "update from them; run the herd with --log all (the default)");
+      }
       if (word != "send" && word != "recv" && word != "out" && word != "peer-down" && word != "fault") continue;
       if (b == std::string::npos) return bad(where + "subject: missing after " + word);
       const size_t c = line.find(' ', b + 1);

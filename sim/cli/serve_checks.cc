@@ -34,8 +34,10 @@ Result<bool> check_log_dir(const std::string& path) {
 
 Result<bool> check_serve_setup(const ServeOptions& options, const Topology& topology,
                                const std::vector<std::string>& hosted) {
-  Result<bool> dir = check_log_dir(options.host.log_dir);
-  if (!dir.ok()) return dir;
+  if (options.host.log_level != LogLevel::kOff) {  // Off: no directory is made or used.
+    Result<bool> dir = check_log_dir(options.host.log_dir);
+    if (!dir.ok()) return dir;
+  }
   // The hosted servers listen at their addresses and dial their neighbours'.
   std::set<std::string> names;
   for (const std::string& name : hosted) {

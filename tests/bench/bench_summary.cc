@@ -125,12 +125,27 @@ std::string no_loss(const std::optional<Json>& d) {
 
 const char* const kSystems[][2] = {{"floor", "floor (libuv, fixed reply)"},
                                    {"herd", "herd (1 process, 5 servers)"},
+                                   {"herd_events", "herd, --log events"},
+                                   {"herd_off", "herd, --log off"},
                                    {"asyncio", "asyncio herd"},
                                    {"asyncio_persistent", "asyncio herd, persistent"}};
 
 // One throughput table (runs "<system><suffix>"); replies/s per system, 0 when not run.
+// A figure against its target: "0.436 (target >= 0.6: not met)".
+std::string against(double a, double floor, double target) {
+  char text[64];
+  std::snprintf(text, sizeof text, " (target >= %.2f%s)", target,
+                a == 0 || floor == 0 ? "" : a / floor >= target ? ": met" : ": not met");
+  return ratio(a, floor) + text;
+}
+
+// The issue's targets (issue 14), by table and log level; 0: none.
+struct Targets {
+  double all = 0, events = 0;
+};
+
 std::map<std::string, double> throughput_table(const Runs& runs, const std::string& suffix,
-                                               const char* title) {
+                                               const char* title, Targets targets) {
   std::map<std::string, double> peak, per_cpu;
   for (const auto& s : kSystems) {
     const std::optional<Json>& d = runs.at(s[0] + suffix);
@@ -156,9 +171,14 @@ std::map<std::string, double> throughput_table(const Runs& runs, const std::stri
                 num(*d, "latency_us", "p50"), num(*d, "latency_us", "p99"),
                 ratio(num(*d, "replies_per_s"), peak["floor"]).c_str(), cpu_text);
   }
-  std::printf("ratios: herd/floor %s (target >= 0.5), asyncio/floor %s, asyncio-persistent/floor "
-              "%s, herd/asyncio %s, herd/asyncio-persistent %s\n",
-              ratio(peak["herd"], peak["floor"]).c_str(),
+  std::printf("targets: herd/floor %s", against(peak["herd"], peak["floor"], targets.all).c_str());
+  if (targets.events > 0) {
+    std::printf(", with --log events %s", against(peak["herd_events"], peak["floor"], targets.events).c_str());
+  }
+  std::printf("\nratios: herd/floor %s, --log events %s, --log off %s, asyncio/floor %s, "
+              "asyncio-persistent/floor %s, herd/asyncio %s, herd/asyncio-persistent %s\n",
+              ratio(peak["herd"], peak["floor"]).c_str(), ratio(peak["herd_events"], peak["floor"]).c_str(),
+              ratio(peak["herd_off"], peak["floor"]).c_str(),
               ratio(peak["asyncio"], peak["floor"]).c_str(),
               ratio(peak["asyncio_persistent"], peak["floor"]).c_str(),
               ratio(peak["herd"], peak["asyncio"]).c_str(),
@@ -190,7 +210,7 @@ void latency_and_visibility(const Runs& runs) {
                 whole(num(*d, "visibility_lost")),
                 std::string(k) == "herd" ? " (target p50 < 1000 us)" : "");
   }
-  for (const char* k : {"herd", "asyncio", "asyncio_persistent"}) {
+  for (const char* k : {"herd", "herd_events", "herd_off", "asyncio", "asyncio_persistent"}) {
     std::printf("no loss, %s: %s\n", k, no_loss(runs.at(std::string(k) + "_peak")).c_str());
   }
 }
@@ -220,24 +240,57 @@ void memory_and_hold(const Runs& runs, long long iamats) {
               no_loss(m).c_str());
 }
 
+// Each server's allocations per IAMAT at the target (the first server), and the herd's sum.
+void allocations(const Runs& runs) {
+  bool any = false;
+  for (const char* level : {"all", "events"}) {
+    const std::optional<Json>& d = runs.at(std::string("alloc_") + level + "_count");
+    if (!d || num(*d, "replies") <= 0 || !d->HasMember("servers") || !(*d)["servers"].IsArray()) continue;
+    const double replies = num(*d, "replies");
+    if (!any) {
+      std::printf("heap allocations per IAMAT (one counting process per server; %lld pipelined IAMATs of known "
+                  "clients at the first; target <= 1 at that server):\n", whole(replies));
+      any = true;
+    }
+    std::string parts;
+    double sum = 0, target = -1;
+    for (const rapidjson::Value& v : (*d)["servers"].GetArray()) {
+      const double per = num(v, "allocations") / replies;
+      if (target < 0) target = per;
+      sum += per;
+      char part[128];
+      std::snprintf(part, sizeof part, "%s%s %.2f (new %.2f)", parts.empty() ? "" : ", ",
+                    v.HasMember("server") && v["server"].IsString() ? v["server"].GetString() : "?", per,
+                    num(v, "news") / replies);
+      parts += part;
+    }
+    std::printf("  --log %-6s %s; herd %.2f; at the target %.2f: %s\n", level, parts.c_str(), sum, target,
+                target <= 1 ? "met" : "not met");
+  }
+  if (!any) std::printf("heap allocations per IAMAT: not run\n");
+}
+
 void summary(const std::string& dir, long long iamats) {
   Runs runs;
   for (const char* n : {"floor_peak", "floor_half", "floor_shallow", "herd_shallow",
                         "asyncio_shallow", "asyncio_persistent_shallow", "herd_peak", "herd_half",
                         "herd_visibility", "herd_hold", "herd_memory", "herd_rss", "asyncio_peak",
                         "asyncio_visibility", "asyncio_persistent_peak",
-                        "asyncio_persistent_visibility", "record_memory"}) {
+                        "asyncio_persistent_visibility", "record_memory", "herd_events_peak",
+                        "herd_events_shallow", "herd_off_peak", "herd_off_shallow", "alloc_all_count",
+                        "alloc_events_count"}) {
     runs[n] = load(dir + "/" + n + ".json");
   }
   std::printf("\n== make bench summary (servers and load generator share %ld cores) ==\n",
               sysconf(_SC_NPROCESSORS_ONLN));
-  throughput_table(runs, "_peak", "deep pipeline");
-  throughput_table(runs, "_shallow", "one request in flight per connection");
+  throughput_table(runs, "_peak", "deep pipeline", Targets{0.25, 0.5});
+  throughput_table(runs, "_shallow", "one request in flight per connection", Targets{0.6, 0});
   std::ifstream skipped(dir + "/asyncio_skipped");
   std::string why;
   if (std::getline(skipped, why)) std::printf("asyncio herd: not run (%s)\n", why.c_str());
   latency_and_visibility(runs);
   memory_and_hold(runs, iamats);
+  allocations(runs);
 }
 
 int usage() {

@@ -107,7 +107,7 @@ bench() {
 # Private copies: a rebuild while the bench runs must not pull a binary from under it.
 mkdir -p "$WORK/bin"
 cp "$HERD_BIN" "$WORK/bin/herd" || die "no $HERD_BIN"
-for b in floor_server places_standin record_memory bench_setup bench_summary; do
+for b in floor_server places_standin record_memory bench_setup bench_summary herd_counting; do
   cp "$BENCH_DIR/$b" "$WORK/bin/$b" || die "no $BENCH_DIR/$b"
 done
 HERD_BIN=$WORK/bin/herd; BENCH_DIR=$WORK/bin
@@ -183,6 +183,60 @@ bench herd_memory --target "$TARGET" --connections "$CONNS" --pipeline "$PIPE" -
 RSS1=$(awk '/^VmRSS/ {print $2}' /proc/$HERD_PID/status)
 echo "{\"rss0_kb\": $RSS0, \"rss1_kb\": $RSS1}" >"$WORK/herd_rss.json"
 stop_pids $HERD_PID
+
+# --- the herd at the other log levels (net/log_writer.h), the same loads ------------
+for level in events off; do
+  "$HERD_BIN" run --topology "$TOPOLOGY" --log "$level" --log-dir "$WORK/herd-logs-$level" --port-base $HB \
+    --host 127.0.0.1 --places-url "$PLACES_URL" >"$WORK/herd_$level.out" 2>&1 & HERD_PID=$!; PIDS="$PIDS $HERD_PID"
+  wait_for_line "$WORK/herd_$level.out" "^herd: ready" $HERD_PID || die "the herd (--log $level) did not start"
+  SERVER_PIDS=$HERD_PID
+  bench "herd_${level}_peak" --target "$TARGET" "${LOAD[@]}" --verify "$(ports_list $HB)" || exit 1
+  bench "herd_${level}_shallow" --target "$TARGET" "${LOAD[@]}" --pipeline 1 || exit 1
+  stop_pids $HERD_PID
+done
+
+# --- heap allocations per IAMAT (build/bench/herd_counting: tests/bench/counting/) ---
+# One counting process per server (`herd node`), so each server's allocations are its
+# own. After a warm-up that gives every server every client's record, SIGUSR2 makes
+# each print its totals, before and after ALLOC_IAMATS pipelined IAMATs at the target;
+# each difference over the replies is that server's allocations per IAMAT.
+ALLOC_IAMATS=${BENCH_ALLOC_IAMATS:-100000}
+alloc_counts() {  # alloc_counts FILE N: the Nth "herd_counting:" line's two counts.
+  for _ in $(seq 50); do
+    [ "$(grep -c '^herd_counting: ' "$1")" -ge "$2" ] && break
+    sleep 0.1
+  done
+  grep '^herd_counting: ' "$1" | sed -n "$2p" | awk '{print $3, $5}'
+}
+for level in all events; do
+  pids=""
+  for n in "${NAMES[@]}"; do
+    "$BENCH_DIR/herd_counting" node "$n" --topology "$TOPOLOGY" --log "$level" --log-dir "$WORK/herd-logs-counting-$level" \
+      --port-base $HB --host 127.0.0.1 --places-url "$PLACES_URL" >"$WORK/counting_${level}_$n.out" 2>&1 & pids="$pids $!"
+  done
+  PIDS="$PIDS $pids"; SERVER_PIDS=$(echo $pids | tr ' ' ',')
+  i=0
+  for p in $pids; do
+    wait_for_line "$WORK/counting_${level}_${NAMES[$i]}.out" "^herd: ready" "$p" || die "the counting herd did not start"
+    i=$((i + 1))
+  done
+  bench "alloc_${level}_warmup" --target "$TARGET" "${LOAD[@]}" --count "$((CLIENTS * 20))" --warmup-s 0 >/dev/null || exit 1
+  # shellcheck disable=SC2086
+  kill -USR2 $pids
+  bench "alloc_${level}" --target "$TARGET" "${LOAD[@]}" --count "$ALLOC_IAMATS" --warmup-s 0 --duration-s 60 || exit 1
+  # shellcheck disable=SC2086
+  kill -USR2 $pids
+  json="{\"replies\": $("$SUMMARY" field "$WORK/alloc_$level.json" replies), \"servers\": ["
+  sep=""
+  for n in "${NAMES[@]}"; do
+    read -r A0 N0 <<<"$(alloc_counts "$WORK/counting_${level}_$n.out" 1)"
+    read -r A1 N1 <<<"$(alloc_counts "$WORK/counting_${level}_$n.out" 2)"
+    json="$json$sep{\"server\": \"$n\", \"allocations\": $((A1 - A0)), \"news\": $((N1 - N0))}"; sep=", "
+  done
+  echo "$json]}" >"$WORK/alloc_${level}_count.json"
+  # shellcheck disable=SC2086
+  stop_pids $pids
+done
 
 # --- the floor again, at the herd's half-peak rate (same latency question) -------
 "$BENCH_DIR/floor_server" --port "$FLOOR_PORT" >"$WORK/floor2.out" 2>&1 & FLOOR_PID=$!; PIDS="$PIDS $FLOOR_PID"

@@ -38,6 +38,16 @@ TEST_CASE("cli: defaults and every option") {
   CHECK(o.help);
 }
 
+TEST_CASE("cli: --log LEVEL: all (the default), events, off; anything else is refused") {
+  CHECK(parse({}).value().host.log_level == LogLevel::kAll);
+  CHECK(parse({"--log", "events"}).value().host.log_level == LogLevel::kEvents);
+  CHECK(parse({"--log=off"}).value().host.log_level == LogLevel::kOff);
+  CHECK(parse({"--log", "off", "--log", "all"}).value().host.log_level == LogLevel::kAll);
+  CHECK(parse({"--log", "ALL"}).error() == "--log: expected all, events or off, got \"ALL\"");
+  CHECK(parse({"--log"}).error() == "--log: expected a value");
+  CHECK(parse({"--log="}).error() == "--log: expected all, events or off, got \"\"");
+}
+
 TEST_CASE("cli: the limits' flags, their defaults and ranges") {
   Result<ServeOptions> d = parse({});
   REQUIRE(d.ok());

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include <unistd.h>
 #include <uv.h>
@@ -195,6 +196,44 @@ TEST_CASE("log writer: every line reaches the file, in order, through the thread
   CHECK(next == kLines);
   CHECK(stopped);
   unlink(path.c_str());
+  rmdir(dir);
+}
+
+TEST_CASE("log writer: at kEvents message() writes nothing and event() everything; at kOff nothing at all") {
+  char dir[] = "/tmp/herd-logtest.XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  const std::string all = std::string(dir) + "/all.log", events = std::string(dir) + "/events.log";
+  for (const auto& [level, path] : {std::pair{LogLevel::kAll, all}, std::pair{LogLevel::kEvents, events}}) {
+    LogWriter log(&loop, level);
+    REQUIRE(log.open(path).ok());
+    CHECK(log.messages() == (level == LogLevel::kAll));
+    log.event("accept", "c1", "127.0.0.1:5");
+    log.message("in", "c1", "IAMAT a +1+1 1");
+    log.message("out", "c1", "AT A +0.1 a +1+1 1\n");
+    log.event("close", "c1", "eof");
+    log.close();
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
+  {
+    LogWriter log(&loop, LogLevel::kOff);  // Never opened: the host opens no file at kOff.
+    CHECK_FALSE(log.messages());
+    log.event("accept", "c1", "127.0.0.1:5");
+    log.message("in", "c1", "IAMAT a +1+1 1");
+    log.close();
+  }
+  CHECK(uv_loop_close(&loop) == 0);
+  const auto words = [](const std::string& text) {
+    std::string w;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) w += line.substr(28, line.find(' ', 28) - 28) + ",";
+    return w;
+  };
+  CHECK(words(read_text(all)) == "accept,in,out,close,");
+  CHECK(words(read_text(events)) == "accept,close,");
+  unlink(all.c_str());
+  unlink(events.c_str());
   rmdir(dir);
 }
 
