@@ -58,8 +58,20 @@ std::optional<Record> Record::from_at_line(std::string_view at_line) {
 }
 
 Record::Record(const AtFields& f) {
-  void* memory = ::operator new(sizeof(Block) + f.line.size());
-  Block* b = new (memory) Block;
+  void* memory = ::operator new(sizeof(Block) + line_room(f.line.size()));
+  block_.reset(new (memory) Block);
+  block_->line_len = static_cast<uint32_t>(f.line.size());  // Its room, for overwrite().
+  const bool written = overwrite(f);
+  HERD_ASSERT(written);
+}
+
+bool Record::overwrite(const AtFields& f) {
+  Block* b = block_.get();
+  const char* chars = b->chars();
+  if (line_room(f.line.size()) > line_room(b->line_len) ||
+      (f.line.data() < chars + line_room(b->line_len) && chars < f.line.data() + f.line.size())) {
+    return false;  // No room, or the fields are this block's own bytes.
+  }
   auto offset = [&](std::string_view v) { return static_cast<uint32_t>(v.data() - f.line.data()); };
   b->time_ns = f.time_ns;
   b->line_len = static_cast<uint32_t>(f.line.size());
@@ -70,7 +82,7 @@ Record::Record(const AtFields& f) {
   b->origin_len = static_cast<uint16_t>(f.origin.size());
   b->client_hash = RecordTable::hash(f.client);
   std::memcpy(reinterpret_cast<char*>(b + 1), f.line.data(), f.line.size());
-  block_.reset(b);
+  return true;
 }
 
 bool Record::newer_than(const Record& other) const {
@@ -172,10 +184,13 @@ RecordTable::Offer RecordTable::offer(const AtFields& f) {
   if (slot.block_) {
     if (!newer(f, slot)) return Offer::kStale;
     if (Offer room = room_for(&slot, f.line.size()); room != Offer::kStored) return room;
-    Record fresh(f);
-    account(&slot, fresh);
+    // The old record's digest, taken before its bytes change.
+    const uint64_t old_digest = record_digest(slot.client(), slot.time_ns(), slot.origin(), slot.location());
     bytes_ = bytes_ - record_cost(slot.at_line().size()) + record_cost(f.line.size());
-    slot = std::move(fresh);
+    // Why in place: a client's newer line is most often the same size as its last.
+    if (!slot.overwrite(f)) slot = Record(f);
+    digests_[static_cast<size_t>(bucket_of(slot.client_hash()))].hash ^=
+        old_digest ^ record_digest(slot.client(), slot.time_ns(), slot.origin(), slot.location());
     return Offer::kStored;
   }
   if (Offer room = room_for(nullptr, f.line.size()); room != Offer::kStored) return room;

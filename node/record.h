@@ -55,6 +55,12 @@ class Record {
   struct Free {
     void operator()(Block* b) const { ::operator delete(b); }
   };
+  // The line bytes a block made for a line of `line_len` bytes holds: rounded up to
+  // what the allocator hands out anyway (16-byte chunks with an 8-byte header), so a
+  // newer line of about the same size is written in place, at no cost in memory.
+  static size_t line_room(size_t line_len) { return ((sizeof(Block) + line_len + 8 + 15) & ~size_t{15}) - 8 - sizeof(Block); }
+  // Writes `fields` over this record's block when it has room; false otherwise.
+  bool overwrite(const AtFields& fields);
   std::string_view view(uint32_t at, uint32_t len) const {
     return std::string_view(block_->chars() + at, len);
   }

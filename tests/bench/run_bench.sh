@@ -14,7 +14,8 @@
 # Knobs (environment): BENCH_DURATION_S (5), BENCH_CONNECTIONS (4), BENCH_PIPELINE
 # (16), BENCH_CLIENTS (1000), BENCH_HOLD (10000), BENCH_MEMORY_IAMATS (1000000),
 # BENCH_MEMORY_CAP_S (40), BENCH_PROFILE=1 (perf record the herd's peak run),
-# BENCH_KEEP=1 (keep the work directory: logs, JSON, perf data), BENCH_PYTHON (the
+# BENCH_ALLOC_IAMATS (100000: the allocation count's IAMATs), BENCH_KEEP=1 (keep the work
+# directory: logs, JSON, perf data), BENCH_PYTHON (the
 # interpreter for the asyncio herd).
 set -u
 

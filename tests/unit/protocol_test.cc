@@ -166,6 +166,40 @@ TEST_CASE("RecordTable: newest per client, stale refused, full refused") {
   CHECK(order == "c1,c2,");
 }
 
+TEST_CASE("RecordTable: a newer line stored over the old one (in place or not) reads and digests as if fresh") {
+  // Same size (in place), two bytes longer, two shorter, and much longer (a new block): after each,
+  // the table's every view and digest equal a table that only ever held that line.
+  const char* lines[] = {"AT A +0.000000001 c1 +1+1 10", "AT A +0.000000002 c1 +1+1 11.5", "AT A +0.000000003 c1 +1+1 12",
+                         "AT Bernard +1234567.000000003 c1 +34.068930000-118.445127000 13.5", "AT A +0.000000004 c1 +1+1 14"};
+  RecordTable t(10);
+  REQUIRE(t.offer(*parse_at_line("AT A +0.000000000 c0 +1+1 1")) == RecordTable::Offer::kStored);
+  for (const char* line : lines) {
+    const AtFields f = *parse_at_line(line);
+    REQUIRE(t.offer(f) == RecordTable::Offer::kStored);
+    RecordTable fresh(10);
+    REQUIRE(fresh.offer(*parse_at_line("AT A +0.000000000 c0 +1+1 1")) == RecordTable::Offer::kStored);
+    REQUIRE(fresh.offer(f) == RecordTable::Offer::kStored);
+    const Record* r = t.find("c1");
+    REQUIRE(r != nullptr);
+    CHECK(r->at_line() == line);
+    CHECK(r->origin() == f.origin);
+    CHECK(r->client() == "c1");
+    CHECK(r->location() == f.location);
+    CHECK(r->time_text() == f.time_text);
+    CHECK(r->time_ns() == f.time_ns);
+    CHECK(t.size() == 2);
+    CHECK(t.bytes() == fresh.bytes());
+    CHECK(t.root_digest() == fresh.root_digest());
+    const int b = RecordTable::bucket_of(RecordTable::hash("c1"));
+    CHECK(t.bucket_digest(b) == fresh.bucket_digest(b));
+    CHECK(t.bucket_count(b) == fresh.bucket_count(b));
+  }
+  // A line offered from the stored record's own bytes is copied, not written over itself.
+  const std::string own(t.find("c1")->at_line());
+  CHECK(t.offer(*parse_at_line(t.find("c1")->at_line())) == RecordTable::Offer::kStale);
+  CHECK(t.find("c1")->at_line() == own);
+}
+
 TEST_CASE("peer wire: hello and flood round trip, junk refused") {
   CHECK(make_peer_hello("Riley", "Jaquez") == "PEER Riley Jaquez");
   auto h = parse_peer_hello("PEER Riley Jaquez");
